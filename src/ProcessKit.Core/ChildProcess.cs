@@ -1,0 +1,177 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace ProcessKit
+{
+    /// <summary>One child process and its lifecycle, as Python's <c>multiprocessing.Process</c>.
+    /// Its exit is observed by the platform's supervisor; every cmdlet reads the same object.</summary>
+    public sealed class ChildProcess
+    {
+        /// <summary>Stop-ChildProcess waits this long after SIGTERM before SIGKILL (SPEC: 5 s).</summary>
+        public static readonly TimeSpan DefaultStopGracePeriod = TimeSpan.FromSeconds(5);
+
+        /// <summary>Session end: SIGTERM → this → SIGKILL. One second leaves room inside SPEC's
+        /// "nothing of a daemon is left two seconds after its session is gone".</summary>
+        public static readonly TimeSpan DefaultDaemonGracePeriod = TimeSpan.FromSeconds(1);
+
+        /// <summary>How long to wait for a SIGKILLed child to be reaped before giving up (a process in
+        /// uninterruptible sleep can take a moment; it must not hang the caller forever).</summary>
+        internal static readonly TimeSpan KillReapTimeout = TimeSpan.FromSeconds(30);
+
+        private readonly TaskCompletionSource<bool> _exited =
+            new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private int? _exitCode;
+        private DateTime? _exitTime;
+        private ChildState _state = ChildState.Running;
+        private volatile bool _stopRequested;
+
+        internal ChildProcess(string name, int id, SpawnRequest request, ChildTable table)
+        {
+            Name = name;
+            Id = id;
+            Daemon = request.Daemon;
+            Kind = request.Kind;
+            Command = request.Command ?? request.FileName;
+            OutputMode = request.OutputMode;
+            DaemonGracePeriod = request.DaemonGracePeriod;
+            StartTime = DateTime.Now;
+            Table = table;
+        }
+
+        public string Name { get; }
+
+        /// <summary>The OS process id (also its process group id: every child leads its own group).</summary>
+        public int Id { get; }
+
+        public bool Daemon { get; }
+
+        public ChildKind Kind { get; }
+
+        public string Command { get; }
+
+        public OutputMode OutputMode { get; }
+
+        public DateTime StartTime { get; }
+
+        public TimeSpan DaemonGracePeriod { get; }
+
+        public ChildState State
+        {
+            get { lock (Sync) { return _state; } }
+        }
+
+        /// <summary>Null while running; the exit status; <c>-N</c> when signal N ended it.</summary>
+        public int? ExitCode
+        {
+            get { lock (Sync) { return _exitCode; } }
+        }
+
+        public DateTime? ExitTime
+        {
+            get { lock (Sync) { return _exitTime; } }
+        }
+
+        public bool IsAlive => State == ChildState.Running;
+
+        /// <summary>Captured stdout (or object frames of a scriptblock child).</summary>
+        public OutputBuffer StandardOutput { get; } = new OutputBuffer();
+
+        public OutputBuffer StandardError { get; } = new OutputBuffer();
+
+        /// <summary>Completes when the child has been reaped.</summary>
+        public Task Exited => _exited.Task;
+
+        /// <summary>Set once Remove-ChildProcess let it go.</summary>
+        public bool Removed { get; internal set; }
+
+        internal ChildTable Table { get; }
+
+        /// <summary>Serialises reaping against signalling: a signal is only ever sent while the pid is
+        /// still ours (unreaped, so the kernel cannot have reused it).</summary>
+        internal object Sync { get; } = new object();
+
+        internal bool StopRequested => _stopRequested;
+
+        /// <summary>Blocks until the child exited or the timeout passed (infinite when null).</summary>
+        public bool WaitForExit(TimeSpan? timeout, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return Exited.Wait(timeout.HasValue ? (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.Value.TotalMilliseconds)) : Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>Python's <c>terminate()</c> (SIGTERM to the group, SIGKILL after the grace period)
+        /// or <c>kill()</c> when <paramref name="force"/>. Returns once the child exited; an exited child is left alone.</summary>
+        public void Stop(bool force, TimeSpan gracePeriod, string reason = "stop requested")
+        {
+            if (!IsAlive)
+            {
+                return;
+            }
+            _stopRequested = true;
+            var platform = ProcessPlatform.Current;
+            if (force)
+            {
+                SendSignal(platform, ChildSignal.Kill, reason);
+            }
+            else
+            {
+                SendSignal(platform, ChildSignal.Terminate, reason);
+                if (!WaitForExit(gracePeriod))
+                {
+                    ProcessLog.Info($"grace period of {gracePeriod.TotalSeconds:0.###}s expired for {Name} (pid {Id}); sending SIGKILL");
+                    SendSignal(platform, ChildSignal.Kill, "grace period expired");
+                }
+            }
+            WaitForExit(KillReapTimeout);
+        }
+
+        internal bool SendSignal(ProcessPlatform platform, ChildSignal signal, string reason)
+        {
+            lock (Sync)
+            {
+                if (_state != ChildState.Running)
+                {
+                    return false;
+                }
+                ProcessLog.Info($"sending {ProcessPlatform.SignalName(signal)} to {Name} (pid {Id}, process group {Id}): {reason}");
+                platform.SignalGroup(this, signal);
+                return true;
+            }
+        }
+
+        /// <summary>Marks the stop as ours without signalling (the session-end path signals many at once).</summary>
+        internal void MarkStopRequested() => _stopRequested = true;
+
+        /// <summary>Called by the supervisor, under <see cref="Sync"/>, once the child was reaped.</summary>
+        internal void SetExited(int? exitCode, DateTime exitTime)
+        {
+            _exitCode = exitCode;
+            _exitTime = exitTime;
+            _state = exitCode.HasValue ? ExitStatus.StateOf(exitCode.Value, _stopRequested) : ChildState.Lost;
+        }
+
+        /// <summary>Releases waiters; called after <see cref="SetExited"/> outside the lock.</summary>
+        internal void CompleteExit()
+        {
+            if (ExitCode is int code)
+            {
+                ProcessLog.Info($"{Name} (pid {Id}) exited with exitcode {code}");
+            }
+            else
+            {
+                ProcessLog.Warning($"{Name} (pid {Id}) was reaped by another process; its exit code is unknown");
+            }
+            _exited.TrySetResult(true);
+        }
+
+        public override string ToString() => Name;
+    }
+}

@@ -1,0 +1,177 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+
+namespace ProcessKit
+{
+    /// <summary>The children of one session (one PowerShell runspace): Python's per-process view of
+    /// <c>active_children()</c> and of the <c>Process-N</c> counter. Thread-safe: a runspace may be driven
+    /// from several threads, and the supervisor completes children from its own.</summary>
+    public sealed class ChildTable
+    {
+        private static readonly object AllSync = new object();
+        private static readonly List<WeakReference<ChildTable>> AllTables = new List<WeakReference<ChildTable>>();
+
+        private readonly object _sync = new object();
+        private readonly List<ChildProcess> _children = new List<ChildProcess>();
+        private int _counter;
+        private bool _closed;
+
+        public ChildTable(string sessionName)
+        {
+            SessionName = sessionName;
+            lock (AllSync)
+            {
+                AllTables.RemoveAll(w => !w.TryGetTarget(out _));
+                AllTables.Add(new WeakReference<ChildTable>(this));
+            }
+        }
+
+        /// <summary>For log records (e.g. "Runspace1").</summary>
+        public string SessionName { get; }
+
+        public bool IsClosed
+        {
+            get { lock (_sync) { return _closed; } }
+        }
+
+        /// <summary>Tracked children in start order.</summary>
+        public IReadOnlyList<ChildProcess> Children
+        {
+            get { lock (_sync) { return _children.ToArray(); } }
+        }
+
+        /// <summary>The next default name: <c>Process-N</c>, or <c>&lt;own name&gt;:N</c> inside a ProcessKit child.</summary>
+        public string NextDefaultName()
+        {
+            int n = Interlocked.Increment(ref _counter);
+            string? parent = Environment.GetEnvironmentVariable(ChildEnvironment.NameVariable);
+            return string.IsNullOrEmpty(parent) ? $"Process-{n}" : $"{parent}:{n}";
+        }
+
+        /// <summary>Starts a child and tracks it. Throws <see cref="ChildStartException"/> with the OS reason;
+        /// nothing is tracked then.</summary>
+        public ChildProcess Start(string name, SpawnRequest request)
+        {
+            lock (_sync)
+            {
+                if (_closed)
+                {
+                    throw new InvalidOperationException("The session that owns this child table has ended.");
+                }
+            }
+            ChildProcess child = ProcessPlatform.Current.Start(name, request, this);
+            lock (_sync)
+            {
+                _children.Add(child);
+            }
+            return child;
+        }
+
+        public ChildProcess? FindById(int id)
+        {
+            lock (_sync)
+            {
+                return _children.FirstOrDefault(c => c.Id == id);
+            }
+        }
+
+        /// <summary>Stops tracking an exited child and frees its buffers.</summary>
+        public bool Remove(ChildProcess child)
+        {
+            if (child.IsAlive)
+            {
+                return false;
+            }
+            lock (_sync)
+            {
+                _children.Remove(child);
+            }
+            child.Removed = true;
+            child.StandardOutput.Clear();
+            child.StandardError.Clear();
+            return true;
+        }
+
+        /// <summary>Session end (runspace closed, module removed): SIGTERM every running daemon's group, wait up
+        /// to each one's grace period, then SIGKILL. Non-daemon children are left running, as SPEC says.</summary>
+        public void EndDaemons(string why)
+        {
+            ChildProcess[] daemons;
+            lock (_sync)
+            {
+                daemons = _children.Where(c => c.Daemon && c.IsAlive).ToArray();
+            }
+            EndDaemons(daemons, why);
+        }
+
+        /// <summary>Ends the daemons and marks the table closed (no further starts).</summary>
+        public void Close(string why)
+        {
+            lock (_sync)
+            {
+                if (_closed)
+                {
+                    return;
+                }
+                _closed = true;
+            }
+            EndDaemons(why);
+        }
+
+        /// <summary>Every running daemon of every live table of this process (the process-exit path).</summary>
+        public static IReadOnlyList<ChildProcess> AllRunningDaemons()
+        {
+            var result = new List<ChildProcess>();
+            lock (AllSync)
+            {
+                foreach (var weak in AllTables)
+                {
+                    if (weak.TryGetTarget(out var table))
+                    {
+                        result.AddRange(table.Children.Where(c => c.Daemon && c.IsAlive));
+                    }
+                }
+            }
+            return result;
+        }
+
+        internal static void EndDaemons(IReadOnlyList<ChildProcess> daemons, string why, TimeSpan? maxWait = null)
+        {
+            if (daemons.Count == 0)
+            {
+                return;
+            }
+            var platform = ProcessPlatform.Current;
+            DateTime start = DateTime.UtcNow;
+            foreach (var d in daemons)
+            {
+                ProcessLog.Info($"ending daemon {d.Name} (pid {d.Id}) because {why}");
+                d.MarkStopRequested();
+                d.SendSignal(platform, ChildSignal.Terminate, why);
+            }
+            foreach (var d in daemons)
+            {
+                TimeSpan grace = d.DaemonGracePeriod;
+                if (maxWait.HasValue && maxWait.Value < grace)
+                {
+                    grace = maxWait.Value;
+                }
+                TimeSpan left = grace - (DateTime.UtcNow - start);
+                if (!d.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero) && (!maxWait.HasValue || d.DaemonGracePeriod <= maxWait.Value))
+                {
+                    ProcessLog.Info($"grace period of {d.DaemonGracePeriod.TotalSeconds:0.###}s expired for daemon {d.Name} (pid {d.Id}); sending SIGKILL");
+                    d.SendSignal(platform, ChildSignal.Kill, "grace period expired at session end");
+                }
+            }
+            if (!maxWait.HasValue)
+            {
+                foreach (var d in daemons)
+                {
+                    d.WaitForExit(ChildProcess.KillReapTimeout);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using System;
+using System.Collections.Generic;
+
+namespace ProcessKit
+{
+    /// <summary>Everything needed to start one child, already resolved and validated by the caller:
+    /// an absolute program path, the full argv, the complete environment and an existing directory.</summary>
+    public sealed class SpawnRequest
+    {
+        public SpawnRequest(string fileName, IReadOnlyList<string> arguments, string workingDirectory)
+        {
+            FileName = fileName;
+            Arguments = arguments;
+            WorkingDirectory = workingDirectory;
+        }
+
+        /// <summary>Absolute path of the program.</summary>
+        public string FileName { get; }
+
+        /// <summary>argv[1..]: each element reaches the program as exactly one argument.</summary>
+        public IReadOnlyList<string> Arguments { get; }
+
+        public string WorkingDirectory { get; }
+
+        /// <summary>The complete environment of the child (null: inherit the session's, plus the ProcessKit variables).</summary>
+        public IDictionary<string, string>? Environment { get; set; }
+
+        /// <summary>Bytes written to the child's stdin, which is then closed; null gives /dev/null.</summary>
+        public byte[]? StandardInput { get; set; }
+
+        public OutputMode OutputMode { get; set; } = OutputMode.Capture;
+
+        public string? StandardOutputPath { get; set; }
+
+        public string? StandardErrorPath { get; set; }
+
+        public bool Daemon { get; set; }
+
+        /// <summary>For a daemon: SIGTERM → this long → SIGKILL when its session ends.</summary>
+        public TimeSpan DaemonGracePeriod { get; set; } = ChildProcess.DefaultDaemonGracePeriod;
+
+        public ChildKind Kind { get; set; } = ChildKind.Program;
+
+        /// <summary>What runs, for display.</summary>
+        public string? Command { get; set; }
+    }
+}

@@ -1,0 +1,166 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks;
+
+namespace ProcessKit.Unix
+{
+    /// <summary>Linux and macOS: posix_spawn into a new process group, a supervisor thread that reaps with
+    /// waitpid, kill(-pgid) for signals, and a lifeline guardian for daemons.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    internal sealed unsafe class UnixPlatform : ProcessPlatform
+    {
+        /// <summary>At process exit, wait this long in-process for daemons to take their SIGTERM (so their
+        /// exit is logged); the guardian does the rest once we are gone, so `exit` is never held up long.</summary>
+        private static readonly TimeSpan ProcessExitWait = TimeSpan.FromMilliseconds(300);
+
+        private readonly Lifeline _lifeline = new Lifeline();
+        private readonly Supervisor _supervisor;
+        private readonly PosixSignalRegistration? _sighup;
+
+        public UnixPlatform()
+        {
+            _supervisor = new Supervisor(_lifeline);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => OnSessionProcessEnding("the session is exiting");
+            try
+            {
+                // Terminal closed: not cancelled, so the runtime's default (ending the process) still follows.
+                _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => OnSessionProcessEnding("the session received SIGHUP"));
+            }
+            catch (PlatformNotSupportedException)
+            {
+                _sighup = null;
+            }
+        }
+
+        internal Lifeline Lifeline => _lifeline;
+
+        internal override ChildProcess Start(string name, SpawnRequest request, ChildTable table)
+        {
+            var env = BuildEnvironment(request, name);
+            var stdio = new StdioPlan
+            {
+                PipeStdin = request.StandardInput != null,
+                NullStdin = request.OutputMode != OutputMode.Console,
+                Output = request.OutputMode,
+                StdoutPath = request.StandardOutputPath,
+                StderrPath = request.StandardErrorPath,
+            };
+            var argv = new List<string>(request.Arguments.Count + 1) { request.FileName };
+            argv.AddRange(request.Arguments);
+
+            ProcessLog.Debug($"spawning {name}: argv [{string.Join(", ", argv)}], working directory '{request.WorkingDirectory}', output {request.OutputMode}");
+            SpawnedChild spawned = UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false);
+
+            var child = new ChildProcess(name, spawned.Pid, request, table);
+            if (request.Daemon)
+            {
+                // Registered before the supervisor may see it exit, so register/unregister stay ordered.
+                lock (child.Sync)
+                {
+                    _lifeline.Register(spawned.Pid, request.DaemonGracePeriod);
+                }
+            }
+            _supervisor.Watch(child, spawned.StdoutFd, spawned.StderrFd);
+            if (spawned.StdinFd >= 0)
+            {
+                FeedStdin(spawned.StdinFd, request.StandardInput!);
+            }
+            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
+            return child;
+        }
+
+        internal override void SignalGroup(ChildProcess child, ChildSignal signal)
+        {
+            int sig = signal == ChildSignal.Kill ? LibC.SIGKILL : LibC.SIGTERM;
+            if (LibC.kill(-child.Id, sig) != 0)
+            {
+                LibC.kill(child.Id, sig); // the child may have left its group (setsid); reach the leader at least
+            }
+        }
+
+        public override bool IsExecutable(string path)
+        {
+            IntPtr p = LibC.Utf8(path);
+            try
+            {
+                return LibC.access((byte*)p, LibC.X_OK) == 0 && !System.IO.Directory.Exists(path);
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(p);
+            }
+        }
+
+        internal void SetLogPath(string? path) => _lifeline.SetLogPath(path);
+
+        private static List<KeyValuePair<string, string>> BuildEnvironment(SpawnRequest request, string name)
+        {
+            var env = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (request.Environment != null)
+            {
+                foreach (var kv in request.Environment)
+                {
+                    env[kv.Key] = kv.Value;
+                }
+            }
+            else
+            {
+                foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+                {
+                    env[(string)e.Key] = (string?)e.Value ?? string.Empty;
+                }
+            }
+            env[ChildEnvironment.NameVariable] = name;
+            env[ChildEnvironment.ParentIdVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return new List<KeyValuePair<string, string>>(env);
+        }
+
+        /// <summary>Writes the payload and closes stdin, off the caller's thread: a payload larger than the pipe
+        /// buffer must not block Start-ChildProcess until the child reads it.</summary>
+        private static void FeedStdin(int fd, byte[] data)
+        {
+            Task.Run(() =>
+            {
+                try
+                {
+                    fixed (byte* b = data)
+                    {
+                        int off = 0;
+                        while (off < data.Length)
+                        {
+                            nint n = LibC.write(fd, b + off, data.Length - off);
+                            if (n < 0)
+                            {
+                                if (Marshal.GetLastPInvokeError() == LibC.EINTR)
+                                {
+                                    continue;
+                                }
+                                break; // child gone (EPIPE): nothing left to feed
+                            }
+                            off += (int)n;
+                        }
+                    }
+                }
+                finally
+                {
+                    LibC.close(fd);
+                }
+            });
+        }
+
+        private int _ending;
+
+        private void OnSessionProcessEnding(string why)
+        {
+            if (System.Threading.Interlocked.Exchange(ref _ending, 1) != 0)
+            {
+                return;
+            }
+            var daemons = ChildTable.AllRunningDaemons();
+            ProcessLog.Info($"process shutting down: {why}; {daemons.Count} daemon(s) to end");
+            ChildTable.EndDaemons(daemons, why, ProcessExitWait);
+        }
+    }
+}

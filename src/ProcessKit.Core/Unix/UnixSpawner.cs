@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+
+namespace ProcessKit.Unix
+{
+    /// <summary>The descriptors the parent keeps of a freshly spawned child (-1 where none).</summary>
+    internal readonly struct SpawnedChild
+    {
+        public SpawnedChild(int pid, int stdinFd, int stdoutFd, int stderrFd)
+        {
+            Pid = pid;
+            StdinFd = stdinFd;
+            StdoutFd = stdoutFd;
+            StderrFd = stderrFd;
+        }
+
+        public int Pid { get; }
+        public int StdinFd { get; }
+        public int StdoutFd { get; }
+        public int StderrFd { get; }
+    }
+
+    /// <summary>How the child's three standard descriptors are set up.</summary>
+    internal sealed class StdioPlan
+    {
+        public bool PipeStdin { get; set; }
+        /// <summary>Give the child /dev/null as stdin (otherwise it shares the session's).</summary>
+        public bool NullStdin { get; set; } = true;
+        public OutputMode Output { get; set; } = OutputMode.Capture;
+        public string? StdoutPath { get; set; }
+        public string? StderrPath { get; set; }
+    }
+
+    /// <summary>posix_spawn, as libuv and Rust std use it: no fork() from managed code. The child gets its own
+    /// process group (or session), an empty signal mask and default dispositions, and only the descriptors
+    /// named here; everything of ours is close-on-exec.</summary>
+    internal static unsafe class UnixSpawner
+    {
+        private const int NewFileMode = 0x1A4; // 0644
+
+        public static SpawnedChild Spawn(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment,
+            string? workingDirectory, StdioPlan stdio, bool newSession)
+        {
+            var allocations = new List<IntPtr>();
+            var parentEnds = new List<int>();
+            var childEnds = new List<int>();
+            IntPtr fileActions = Marshal.AllocHGlobal(LibC.OpaqueSize);
+            IntPtr attr = Marshal.AllocHGlobal(LibC.OpaqueSize);
+            IntPtr sigmask = Marshal.AllocHGlobal(LibC.SigsetSize);
+            IntPtr sigdefault = Marshal.AllocHGlobal(LibC.SigsetSize);
+            bool actionsInit = false, attrInit = false, ok = false;
+            int stdinW = -1, stdoutR = -1, stderrR = -1;
+            try
+            {
+                IntPtr pathPtr = Track(allocations, LibC.Utf8(path));
+                IntPtr argvBlock = Track(allocations, Marshal.AllocHGlobal(IntPtr.Size * (argv.Count + 1)));
+                IntPtr* argvPtr = (IntPtr*)argvBlock;
+                for (int i = 0; i < argv.Count; i++)
+                {
+                    argvPtr[i] = Track(allocations, LibC.Utf8(argv[i]));
+                }
+                argvPtr[argv.Count] = IntPtr.Zero;
+
+                var envList = new List<IntPtr>();
+                foreach (var kv in environment)
+                {
+                    envList.Add(Track(allocations, LibC.Utf8(kv.Key + "=" + kv.Value)));
+                }
+                IntPtr envBlock = Track(allocations, Marshal.AllocHGlobal(IntPtr.Size * (envList.Count + 1)));
+                IntPtr* envPtr = (IntPtr*)envBlock;
+                for (int i = 0; i < envList.Count; i++)
+                {
+                    envPtr[i] = envList[i];
+                }
+                envPtr[envList.Count] = IntPtr.Zero;
+
+                Check(LibC.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init");
+                actionsInit = true;
+                Check(LibC.posix_spawnattr_init(attr), "posix_spawnattr_init");
+                attrInit = true;
+
+                // stdin
+                if (stdio.PipeStdin)
+                {
+                    LibC.CreatePipe(out int r, out stdinW);
+                    childEnds.Add(r);
+                    parentEnds.Add(stdinW);
+                    Check(LibC.posix_spawn_file_actions_adddup2(fileActions, r, 0), "adddup2(stdin)");
+                }
+                else if (stdio.NullStdin)
+                {
+                    AddOpen(fileActions, allocations, 0, "/dev/null", LibC.O_RDONLY);
+                }
+
+                // stdout / stderr
+                switch (stdio.Output)
+                {
+                    case OutputMode.Capture:
+                        LibC.CreatePipe(out stdoutR, out int ow);
+                        parentEnds.Add(stdoutR);
+                        childEnds.Add(ow);
+                        LibC.CreatePipe(out stderrR, out int ew);
+                        parentEnds.Add(stderrR);
+                        childEnds.Add(ew);
+                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, ow, 1), "adddup2(stdout)");
+                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, ew, 2), "adddup2(stderr)");
+                        break;
+                    case OutputMode.File:
+                        int flags = LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC;
+                        if (stdio.StdoutPath != null)
+                        {
+                            AddOpen(fileActions, allocations, 1, stdio.StdoutPath, flags);
+                        }
+                        if (stdio.StderrPath != null)
+                        {
+                            if (stdio.StderrPath == stdio.StdoutPath)
+                            {
+                                Check(LibC.posix_spawn_file_actions_adddup2(fileActions, 1, 2), "adddup2(stderr)");
+                            }
+                            else
+                            {
+                                AddOpen(fileActions, allocations, 2, stdio.StderrPath, flags);
+                            }
+                        }
+                        break;
+                    case OutputMode.Console:
+                        break;
+                }
+
+                if (workingDirectory != null)
+                {
+                    IntPtr wd = Track(allocations, LibC.Utf8(workingDirectory));
+                    Check(LibC.posix_spawn_file_actions_addchdir_np(fileActions, (byte*)wd), "addchdir");
+                }
+
+                // Signals: nothing blocked, every catchable signal back to default (.NET installs handlers the
+                // child must not inherit as "ignored"); SIGKILL/SIGSTOP cannot be in the set.
+                LibC.sigemptyset(sigmask);
+                LibC.sigfillset(sigdefault);
+                LibC.sigdelset(sigdefault, LibC.SIGKILL);
+                LibC.sigdelset(sigdefault, LibC.SIGSTOP);
+                Check(LibC.posix_spawnattr_setsigmask(attr, sigmask), "setsigmask");
+                Check(LibC.posix_spawnattr_setsigdefault(attr, sigdefault), "setsigdefault");
+                short spawnFlags = (short)(LibC.POSIX_SPAWN_SETSIGMASK | LibC.POSIX_SPAWN_SETSIGDEF);
+                if (newSession)
+                {
+                    spawnFlags |= LibC.POSIX_SPAWN_SETSID;
+                }
+                else
+                {
+                    // Own process group: Ctrl+C at the prompt does not reach it, and Stop signals its whole tree.
+                    spawnFlags |= LibC.POSIX_SPAWN_SETPGROUP;
+                    Check(LibC.posix_spawnattr_setpgroup(attr, 0), "setpgroup");
+                }
+                if (LibC.IsMacOS)
+                {
+                    spawnFlags |= LibC.POSIX_SPAWN_CLOEXEC_DEFAULT;
+                }
+                Check(LibC.posix_spawnattr_setflags(attr, spawnFlags), "setflags");
+
+                int rc = LibC.posix_spawn(out int pid, (byte*)pathPtr, fileActions, attr, argvPtr, envPtr);
+                if (rc != 0)
+                {
+                    throw new ChildStartException($"Cannot start '{path}': {LibC.ErrorText(rc)}.", rc);
+                }
+                ok = true;
+                return new SpawnedChild(pid, stdinW, stdoutR, stderrR);
+            }
+            finally
+            {
+                foreach (int fd in childEnds)
+                {
+                    LibC.close(fd);
+                }
+                if (!ok)
+                {
+                    foreach (int fd in parentEnds)
+                    {
+                        LibC.close(fd);
+                    }
+                }
+                if (actionsInit)
+                {
+                    LibC.posix_spawn_file_actions_destroy(fileActions);
+                }
+                if (attrInit)
+                {
+                    LibC.posix_spawnattr_destroy(attr);
+                }
+                Marshal.FreeHGlobal(fileActions);
+                Marshal.FreeHGlobal(attr);
+                Marshal.FreeHGlobal(sigmask);
+                Marshal.FreeHGlobal(sigdefault);
+                foreach (var p in allocations)
+                {
+                    Marshal.FreeHGlobal(p);
+                }
+            }
+        }
+
+        private static void AddOpen(IntPtr fileActions, List<IntPtr> allocations, int fd, string path, int flags)
+        {
+            IntPtr p = Track(allocations, LibC.Utf8(path));
+            Check(LibC.posix_spawn_file_actions_addopen(fileActions, fd, (byte*)p, flags, NewFileMode), $"addopen({path})");
+        }
+
+        private static IntPtr Track(List<IntPtr> allocations, IntPtr p)
+        {
+            allocations.Add(p);
+            return p;
+        }
+
+        private static void Check(int rc, string what)
+        {
+            if (rc != 0)
+            {
+                throw new ChildStartException($"{what} failed: {LibC.ErrorText(rc)}.", rc);
+            }
+        }
+    }
+}
