@@ -93,7 +93,7 @@ namespace ProcessKit.Unix
             }
         }
 
-        internal void SetLogPath(string? path) => _lifeline.SetLogPath(path);
+        public override void SetLogPath(string? path) => _lifeline.SetLogPath(path);
 
         private static List<KeyValuePair<string, string>> BuildEnvironment(SpawnRequest request, string name)
         {

@@ -1,0 +1,129 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Text;
+
+namespace ProcessKit.Commands
+{
+    /// <summary>Turns a child's captured lines back into what PowerShell users expect: a scriptblock child's framed
+    /// records become objects and stream records (as Receive-Job rehydrates them); plain lines stay text; stderr
+    /// lines become error records.</summary>
+    internal static class ChildRecordReader
+    {
+        public static void Emit(PSCmdlet cmdlet, ChildProcess child, IReadOnlyList<string> stdout, IReadOnlyList<string> stderr)
+        {
+            foreach (string line in stdout)
+            {
+                if (child.Kind == ChildKind.ScriptBlock && line.StartsWith(ScriptBlockLauncher.FramePrefix, StringComparison.Ordinal))
+                {
+                    EmitFrame(cmdlet, child, line);
+                }
+                else
+                {
+                    cmdlet.WriteObject(line);
+                }
+            }
+            foreach (string line in stderr)
+            {
+                cmdlet.WriteError(new ErrorRecord(new ChildStandardErrorException(line), ErrorHelper.StandardError, ErrorCategory.FromStdErr, child));
+            }
+        }
+
+        private static void EmitFrame(PSCmdlet cmdlet, ChildProcess child, string line)
+        {
+            string rest = line.Substring(ScriptBlockLauncher.FramePrefix.Length);
+            int space = rest.IndexOf(' ');
+            if (space < 0)
+            {
+                cmdlet.WriteObject(line);
+                return;
+            }
+            string tag = rest.Substring(0, space);
+            object? item;
+            try
+            {
+                string xml = Encoding.UTF8.GetString(Convert.FromBase64String(rest.Substring(space + 1)));
+                item = PSSerializer.Deserialize(xml);
+            }
+            catch (Exception e) when (e is FormatException || e is System.Xml.XmlException || e is InvalidOperationException)
+            {
+                cmdlet.WriteObject(line); // not ours after all: hand it over as text, never lose it
+                return;
+            }
+            var pso = item as PSObject;
+            switch (tag)
+            {
+                case "E":
+                    cmdlet.WriteError(ToErrorRecord(pso, child));
+                    break;
+                case "W":
+                    cmdlet.WriteWarning(Text(pso, "Message"));
+                    break;
+                case "V":
+                    cmdlet.WriteVerbose(Text(pso, "Message"));
+                    break;
+                case "D":
+                    cmdlet.WriteDebug(Text(pso, "Message"));
+                    break;
+                case "I":
+                    object? data = pso?.Properties["MessageData"]?.Value;
+                    var tags = new List<string>();
+                    if (pso?.Properties["Tags"]?.Value is PSObject tagsObj && tagsObj.BaseObject is System.Collections.IEnumerable list)
+                    {
+                        foreach (var t in list)
+                        {
+                            tags.Add(t?.ToString() ?? string.Empty);
+                        }
+                    }
+                    if (data is PSObject dataObj && dataObj.Properties["Message"] != null && tags.Contains("PSHOST"))
+                    {
+                        data = new HostInformationMessage { Message = dataObj.Properties["Message"].Value?.ToString() ?? string.Empty };
+                    }
+                    cmdlet.WriteInformation(data, tags.ToArray());
+                    break;
+                default:
+                    cmdlet.WriteObject(item);
+                    break;
+            }
+        }
+
+        private static string Text(PSObject? pso, string property) =>
+            pso?.Properties[property]?.Value?.ToString() ?? pso?.ToString() ?? string.Empty;
+
+        private static ErrorRecord ToErrorRecord(PSObject? pso, ChildProcess child)
+        {
+            string message = pso?.Properties["Exception"]?.Value is PSObject ex && ex.Properties["Message"]?.Value is object m
+                ? m.ToString() ?? string.Empty
+                : pso?.ToString() ?? "error in child process";
+            string id = pso?.Properties["FullyQualifiedErrorId"]?.Value?.ToString() ?? "ChildProcessError";
+            var category = ErrorCategory.NotSpecified;
+            if (pso?.Properties["CategoryInfo"]?.Value is PSObject info &&
+                Enum.TryParse(info.Properties["Category"]?.Value?.ToString(), out ErrorCategory parsed))
+            {
+                category = parsed;
+            }
+            return new ErrorRecord(new ChildProcessErrorException(message, child.Name), id, category, child);
+        }
+    }
+
+    /// <summary>An error raised inside a scriptblock child, rehydrated in the session.</summary>
+    public sealed class ChildProcessErrorException : Exception
+    {
+        public ChildProcessErrorException(string message, string childName)
+            : base(message)
+        {
+            ChildName = childName;
+        }
+
+        public string ChildName { get; }
+    }
+
+    /// <summary>A line a child wrote to stderr.</summary>
+    public sealed class ChildStandardErrorException : Exception
+    {
+        public ChildStandardErrorException(string line)
+            : base(line)
+        {
+        }
+    }
+}

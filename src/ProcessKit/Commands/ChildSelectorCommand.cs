@@ -1,0 +1,84 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+
+namespace ProcessKit.Commands
+{
+    /// <summary>The selectors every cmdlet after Start shares: <c>-InputObject</c> (position 0, pipeline),
+    /// <c>-Name</c> (wildcards, every match), <c>-Id</c> (by property name). Resolved once, here; a name or id that
+    /// matches nothing is a non-terminating ChildProcessNotFound and the rest are still handled.</summary>
+    public abstract class ChildSelectorCommand : PSCmdlet
+    {
+        protected const string InputObjectSet = "InputObject";
+        protected const string NameSet = "Name";
+        protected const string IdSet = "Id";
+
+        [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ValidateNotNull]
+        public ChildProcess[] InputObject { get; set; } = System.Array.Empty<ChildProcess>();
+
+        [Parameter(ParameterSetName = NameSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[] Name { get; set; } = System.Array.Empty<string>();
+
+        [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        public int[] Id { get; set; } = System.Array.Empty<int>();
+
+        /// <summary>The children this pipeline record selects, in order, each once; writes not-found errors.</summary>
+        protected List<ChildProcess> SelectChildren()
+        {
+            var result = new List<ChildProcess>();
+            var seen = new HashSet<ChildProcess>();
+            ChildTable table = SessionTables.Current;
+            switch (ParameterSetName)
+            {
+                case NameSet:
+                    foreach (string name in Name)
+                    {
+                        var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+                        bool any = false;
+                        foreach (var child in table.Children)
+                        {
+                            if (pattern.IsMatch(child.Name))
+                            {
+                                any = true;
+                                if (seen.Add(child))
+                                {
+                                    result.Add(child);
+                                }
+                            }
+                        }
+                        if (!any)
+                        {
+                            WriteError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
+                        }
+                    }
+                    break;
+                case IdSet:
+                    foreach (int id in Id)
+                    {
+                        var child = table.FindById(id);
+                        if (child is null)
+                        {
+                            WriteError(ErrorHelper.ChildNotFound($"the id {id}", id));
+                        }
+                        else if (seen.Add(child))
+                        {
+                            result.Add(child);
+                        }
+                    }
+                    break;
+                default:
+                    foreach (var child in InputObject)
+                    {
+                        if (child != null && seen.Add(child))
+                        {
+                            result.Add(child);
+                        }
+                    }
+                    break;
+            }
+            return result;
+        }
+    }
+}

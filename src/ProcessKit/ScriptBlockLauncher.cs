@@ -1,0 +1,142 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Text;
+
+namespace ProcessKit.Commands
+{
+    /// <summary>Turns a scriptblock into a program start: a new pwsh of the caller's own build, a bootstrap passed
+    /// with -EncodedCommand, and a CLIXML payload (script text, arguments, $using: values, pipeline input) on stdin.
+    /// The bootstrap writes every output record as one framed line on stdout, which <see cref="ChildRecordReader"/> decodes.</summary>
+    internal static class ScriptBlockLauncher
+    {
+        /// <summary>Prefix of a framed record line: ASCII record separator + protocol tag.</summary>
+        public const string FramePrefix = "\u001ePK1 ";
+
+        /// <summary>Serialization depth of arguments, $using: values and output (Start-Job uses 1; 2 keeps one more level).</summary>
+        private const int SerializationDepth = 2;
+
+        private const string Bootstrap = @"
+$__pkPayload = [System.Management.Automation.PSSerializer]::Deserialize([Console]::In.ReadToEnd())
+$__pkWriter = [System.IO.StreamWriter]::new([Console]::OpenStandardOutput(), [System.Text.UTF8Encoding]::new($false))
+$__pkWriter.AutoFlush = $true
+$__pkLevel = $env:PROCESSKIT_LOG_LEVEL
+function __pkFrame([string]$tag, $item) {
+    $xml = [System.Management.Automation.PSSerializer]::Serialize($item, 2)
+    $__pkWriter.WriteLine(""`u{1e}PK1 $tag "" + [Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($xml)))
+}
+function __pkLog([int]$level, [string]$message) {
+    if ($__pkLevel -and $level -ge [int]$__pkLevel) { $__pkWriter.WriteLine(""`u{1e}PK1 L $level $message"") }
+}
+$__PKUsing = $__pkPayload.Using
+$__pkArgs = @($__pkPayload.Args)
+$__pkBlock = [scriptblock]::Create($__pkPayload.Script)
+__pkLog 20 'child process calling scriptblock'
+try {
+    & { if ($__pkPayload.HasInput) { $__pkPayload.Input | & $__pkBlock @__pkArgs } else { & $__pkBlock @__pkArgs } } *>&1 | ForEach-Object {
+        $tag = switch ($_) {
+            { $_ -is [System.Management.Automation.ErrorRecord] } { 'E'; break }
+            { $_ -is [System.Management.Automation.WarningRecord] } { 'W'; break }
+            { $_ -is [System.Management.Automation.VerboseRecord] } { 'V'; break }
+            { $_ -is [System.Management.Automation.DebugRecord] } { 'D'; break }
+            { $_ -is [System.Management.Automation.InformationRecord] } { 'I'; break }
+            default { 'O' }
+        }
+        __pkFrame $tag $_
+    }
+} catch {
+    __pkFrame 'E' $_
+    __pkLog 20 'process exiting with exitcode 1'
+    exit 1
+}
+__pkLog 20 'process exiting with exitcode 0'
+exit 0
+";
+
+        private static readonly string EncodedBootstrap = Convert.ToBase64String(Encoding.Unicode.GetBytes(Bootstrap));
+
+        /// <summary>argv for a new pwsh like this one: `dotnet pwsh.dll` when hosted by the dotnet tool, else the apphost.</summary>
+        public static (string FileName, List<string> Arguments) PwshCommand()
+        {
+            string? processPath = Environment.ProcessPath;
+            string psHome = Path.GetDirectoryName(typeof(PSObject).Assembly.Location) ?? string.Empty;
+            var args = new List<string>();
+            string file;
+            string? name = processPath is null ? null : Path.GetFileNameWithoutExtension(processPath);
+            if (processPath != null && string.Equals(name, "pwsh", StringComparison.OrdinalIgnoreCase))
+            {
+                file = processPath;
+            }
+            else if (processPath != null && string.Equals(name, "dotnet", StringComparison.OrdinalIgnoreCase) && File.Exists(Path.Combine(psHome, "pwsh.dll")))
+            {
+                file = processPath;
+                args.Add(Path.Combine(psHome, "pwsh.dll"));
+            }
+            else if (File.Exists(Path.Combine(psHome, "pwsh")))
+            {
+                file = Path.Combine(psHome, "pwsh");
+            }
+            else
+            {
+                file = "pwsh"; // hosted elsewhere (e.g. a test host): the caller resolves it on PATH
+            }
+            args.AddRange(new[] { "-NoProfile", "-NonInteractive", "-NoLogo", "-EncodedCommand", EncodedBootstrap });
+            return (file, args);
+        }
+
+        /// <summary>The stdin payload: CLIXML of the script (with $using: rewritten), its arguments and input.</summary>
+        public static byte[] Payload(ScriptBlock scriptBlock, object[]? arguments, IList<object?>? input, System.Management.Automation.SessionState session)
+        {
+            var usingValues = new Hashtable(StringComparer.OrdinalIgnoreCase);
+            string script = RewriteUsing(scriptBlock, session, usingValues);
+            var payload = new Hashtable
+            {
+                ["Script"] = script,
+                ["Args"] = arguments ?? Array.Empty<object>(),
+                ["Using"] = usingValues,
+                ["HasInput"] = input != null,
+                ["Input"] = input?.ToArray() ?? Array.Empty<object?>(),
+            };
+            return Encoding.UTF8.GetBytes(PSSerializer.Serialize(payload, SerializationDepth));
+        }
+
+        /// <summary>Replaces each <c>$using:name</c> with <c>$__PKUsing['name']</c> and captures the caller's value,
+        /// as Start-Job does; member and index access after it keep working.</summary>
+        private static string RewriteUsing(ScriptBlock scriptBlock, System.Management.Automation.SessionState session, Hashtable values)
+        {
+            Ast ast = scriptBlock.Ast;
+            string text = ast.Extent.Text;
+            int baseOffset = ast.Extent.StartOffset;
+            var usings = ast.FindAll(a => a is UsingExpressionAst, searchNestedScriptBlocks: true)
+                .Cast<UsingExpressionAst>()
+                .Select(u => u.SubExpression.Find(a => a is VariableExpressionAst, true) as VariableExpressionAst)
+                .Where(v => v != null)
+                .OrderByDescending(v => v!.Extent.StartOffset)
+                .ToList();
+            var sb = new StringBuilder(text);
+            foreach (var v in usings)
+            {
+                string name = v!.VariablePath.UserPath;
+                int colon = name.IndexOf(':');
+                if (colon >= 0)
+                {
+                    name = name.Substring(colon + 1);
+                }
+                values[name] = session.PSVariable.GetValue(name);
+                string replacement = "$__PKUsing['" + name.Replace("'", "''") + "']";
+                sb.Remove(v.Extent.StartOffset - baseOffset, v.Extent.EndOffset - v.Extent.StartOffset);
+                sb.Insert(v.Extent.StartOffset - baseOffset, replacement);
+            }
+            string result = sb.ToString();
+            if (ast.Parent is ScriptBlockExpressionAst && result.StartsWith("{", StringComparison.Ordinal) && result.EndsWith("}", StringComparison.Ordinal))
+            {
+                result = result.Substring(1, result.Length - 2);
+            }
+            return result;
+        }
+    }
+}
