@@ -106,6 +106,22 @@ exit 0
 
         /// <summary>Replaces each <c>$using:name</c> with <c>$__PKUsing['name']</c> and captures the caller's value,
         /// as Start-Job does; member and index access after it keep working.</summary>
+        private static bool InsideExpandableString(Ast ast)
+        {
+            for (Ast? a = ast.Parent; a != null; a = a.Parent)
+            {
+                if (a is ExpandableStringExpressionAst)
+                {
+                    return true;
+                }
+                if (a is ScriptBlockAst || a is SubExpressionAst)
+                {
+                    return false;
+                }
+            }
+            return false;
+        }
+
         private static string RewriteUsing(ScriptBlock scriptBlock, System.Management.Automation.SessionState session, Hashtable values)
         {
             Ast ast = scriptBlock.Ast;
@@ -128,6 +144,10 @@ exit 0
                 }
                 values[name] = session.PSVariable.GetValue(name);
                 string replacement = "$__PKUsing['" + name.Replace("'", "''") + "']";
+                if (InsideExpandableString(v))
+                {
+                    replacement = "$(" + replacement + ")";
+                }
                 sb.Remove(v.Extent.StartOffset - baseOffset, v.Extent.EndOffset - v.Extent.StartOffset);
                 sb.Insert(v.Extent.StartOffset - baseOffset, replacement);
             }

@@ -43,7 +43,7 @@ while [ -n ""$groups"" ]; do
     p=${e%%:*}; g=${e#*:}
     if kill -0 -""$p"" 2>/dev/null; then
       if [ ""$t"" -ge ""$g"" ]; then
-        [ -n ""$logfile"" ] && echo ""[INFO/MainProcess] grace period expired; sending SIGKILL to daemon process group $p"" >> ""$logfile""
+        [ -n ""$logfile"" ] && echo ""[INFO/MainProcess] grace period expired; sending SIGKILL to what remains of daemon process group $p"" >> ""$logfile""
         kill -KILL -""$p"" 2>/dev/null
       else
         left=""$left $e""

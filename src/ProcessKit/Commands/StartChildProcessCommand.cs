@@ -69,7 +69,7 @@ namespace ProcessKit.Commands
 
         protected override void ProcessRecord()
         {
-            if (MyInvocation.ExpectingInput)
+            if (MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
             {
                 _sawInput = true;
                 _input.Add(InputObject);
