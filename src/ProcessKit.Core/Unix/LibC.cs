@@ -87,6 +87,13 @@ namespace ProcessKit.Unix
         [DllImport(Lib)]
         internal static extern int posix_spawn_file_actions_addchdir_np(IntPtr fileActions, byte* path);
 
+        /// <summary>glibc 2.34+: close every descriptor from <paramref name="lowFd"/> up in the child.</summary>
+        [DllImport(Lib)]
+        internal static extern int posix_spawn_file_actions_addclosefrom_np(IntPtr fileActions, int lowFd);
+
+        [DllImport(Lib)]
+        internal static extern int posix_spawn_file_actions_addclose(IntPtr fileActions, int fd);
+
         [DllImport(Lib)]
         internal static extern int posix_spawnattr_init(IntPtr attr);
 

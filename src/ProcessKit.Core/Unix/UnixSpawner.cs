@@ -128,6 +128,11 @@ namespace ProcessKit.Unix
                         break;
                 }
 
+                if (!LibC.IsMacOS)
+                {
+                    CloseInheritedDescriptors(fileActions);
+                }
+
                 if (workingDirectory != null)
                 {
                     IntPtr wd = Track(allocations, LibC.Utf8(workingDirectory));
@@ -195,6 +200,34 @@ namespace ProcessKit.Unix
                 foreach (var p in allocations)
                 {
                     Marshal.FreeHGlobal(p);
+                }
+            }
+        }
+
+        private static bool _noCloseFrom;
+
+        /// <summary>Descriptors the host opened without close-on-exec (pwsh has a few) must not reach the child:
+        /// after the dup2s, close everything from 3 up. glibc 2.34+ does it in one action; older libcs get one
+        /// close action per descriptor listed in /proc/self/fd. (macOS uses POSIX_SPAWN_CLOEXEC_DEFAULT instead.)</summary>
+        private static void CloseInheritedDescriptors(IntPtr fileActions)
+        {
+            if (!_noCloseFrom)
+            {
+                try
+                {
+                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, 3), "addclosefrom");
+                    return;
+                }
+                catch (EntryPointNotFoundException)
+                {
+                    _noCloseFrom = true;
+                }
+            }
+            foreach (string entry in System.IO.Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+            {
+                if (int.TryParse(System.IO.Path.GetFileName(entry), out int fd) && fd > 2)
+                {
+                    LibC.posix_spawn_file_actions_addclose(fileActions, fd);
                 }
             }
         }
