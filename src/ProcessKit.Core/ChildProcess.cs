@@ -38,6 +38,30 @@ namespace ProcessKit
             DaemonGracePeriod = request.DaemonGracePeriod;
             StartTime = DateTime.Now;
             Table = table;
+            if (Kind == ChildKind.ScriptBlock)
+            {
+                StandardOutput.LineFilter = RelayChildLog;
+            }
+        }
+
+        /// <summary>Prefix of a log frame a scriptblock child writes on stdout: <c>ESC-RS PK1 L level message</c>.</summary>
+        internal const string LogFramePrefix = "\u001ePK1 L ";
+
+        /// <summary>A scriptblock child logs its own side (Python's child-process records) through its stdout;
+        /// those frames are relayed into this session's log under the child's name and pid.</summary>
+        private bool RelayChildLog(string line)
+        {
+            if (!line.StartsWith(LogFramePrefix, StringComparison.Ordinal))
+            {
+                return false;
+            }
+            string rest = line.Substring(LogFramePrefix.Length);
+            int space = rest.IndexOf(' ');
+            if (space > 0 && int.TryParse(rest.Substring(0, space), out int level) && Enum.IsDefined(typeof(LogLevel), level))
+            {
+                ProcessLog.Write((LogLevel)level, Name, Id, rest.Substring(space + 1));
+            }
+            return true;
         }
 
         public string Name { get; }

@@ -27,6 +27,10 @@ namespace ProcessKit
             _maxChars = maxChars;
         }
 
+        /// <summary>Sees every complete line first; a line it returns true for is consumed and not buffered
+        /// (a scriptblock child's log frames go to the session's log, not to its output).</summary>
+        public Func<string, bool>? LineFilter { get; set; }
+
         /// <summary>Lines dropped because the bound was reached (never reset: the total so far).</summary>
         public long DroppedLines { get; private set; }
 
@@ -128,6 +132,10 @@ namespace ProcessKit
 
         private void EnqueueLine(string line)
         {
+            if (LineFilter != null && LineFilter(line))
+            {
+                return;
+            }
             _lines.Enqueue(line);
             _bufferedChars += line.Length;
             while (_bufferedChars > _maxChars && _lines.Count > 1)

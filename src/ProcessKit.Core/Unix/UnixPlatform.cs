@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 
@@ -50,7 +51,7 @@ namespace ProcessKit.Unix
             var argv = new List<string>(request.Arguments.Count + 1) { request.FileName };
             argv.AddRange(request.Arguments);
 
-            ProcessLog.Debug($"spawning {name}: argv [{string.Join(", ", argv)}], working directory '{request.WorkingDirectory}', output {request.OutputMode}");
+            ProcessLog.Debug($"spawning {name}: argv [{string.Join(", ", argv.Select(Abbreviate))}], working directory '{request.WorkingDirectory}', output {request.OutputMode}");
             SpawnedChild spawned = UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false);
 
             var child = new ChildProcess(name, spawned.Pid, request, table);
@@ -70,6 +71,9 @@ namespace ProcessKit.Unix
             ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
             return child;
         }
+
+        /// <summary>Long arguments (the encoded bootstrap of a scriptblock child) are cut for the debug log.</summary>
+        private static string Abbreviate(string arg) => arg.Length <= 80 ? arg : arg.Substring(0, 40) + $"…({arg.Length} chars)";
 
         internal override void SignalGroup(ChildProcess child, ChildSignal signal)
         {

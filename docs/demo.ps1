@@ -1,0 +1,211 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    ProcessKit demo: the examples of Python's multiprocessing tutorial, translated to PowerShell.
+.DESCRIPTION
+    Run it with `dotnet pwsh ./build.ps1 Demo` (builds first), or after a build with
+    `pwsh -NoProfile -File docs/demo.ps1`. Each section says what it shows, prints the code it runs
+    and that code's output, then checks the result. Exits 1 if anything did not come out as expected.
+    Run it in a fresh pwsh (as both commands do): it lists and removes the session's children.
+    The program children use `sh` and `sleep`, so the demo runs on Linux and macOS.
+#>
+$ErrorActionPreference = 'Stop'
+
+$modulePath = $env:PROCESSKIT_MODULE_PATH
+if (-not $modulePath) { $modulePath = Join-Path $PSScriptRoot '../out/ProcessKit/ProcessKit.psd1' }
+Import-Module $modulePath
+
+$unexpected = [System.Collections.Generic.List[string]]::new()
+$clock = [System.Diagnostics.Stopwatch]::StartNew()
+$before = @(Get-ChildProcess)   # children the session had before the demo: the clean-up leaves them alone
+$daemonPid = $null
+$runspace = $null
+
+function Write-Section([string] $Title, [string] $Python, [string] $Text) {
+    Write-Host ''
+    Write-Host "=== $Title ==="
+    Write-Host "Python: $Python"
+    Write-Host $Text
+}
+
+# Prints the code, dedented and indented by four, before it runs; the caller then dot-sources it,
+# so its variables stay in the script scope.
+function Show-Code([scriptblock] $Code) {
+    $lines = @($Code.ToString() -split '\r?\n' | Where-Object { $_.Trim() })
+    $indent = ($lines | ForEach-Object { $_.Length - $_.TrimStart().Length } | Measure-Object -Minimum).Minimum
+    Write-Host ''
+    foreach ($line in $lines) { Write-Host ('    ' + $line.Substring($indent)) }
+    Write-Host ''
+}
+
+function Assert-Demo([bool] $Condition, [string] $Expectation) {
+    if ($Condition) { Write-Host "  ok: $Expectation" }
+    else { Write-Host "  NOT AS EXPECTED: $Expectation"; $script:unexpected.Add($Expectation) }
+}
+
+# True while the process exists and is not a zombie (it is not one of this session's children, so no State to ask).
+function Test-PidAlive([int] $Id) {
+    if ($IsLinux) {
+        $stat = Get-Content -Raw "/proc/$Id/stat" -ErrorAction SilentlyContinue
+        return [bool] $stat -and ($stat -replace '^.*\)\s+', '')[0] -ne 'Z'
+    }
+    $stat = "$(ps -o stat= -p $Id 2>$null)".Trim()
+    return [bool] $stat -and -not $stat.StartsWith('Z')
+}
+
+try {
+    # ---------------------------------------------------------------------------------------------
+    Write-Section '1. Spawning processes' 'Process(target=worker, args=(i,)).start(); p.join()' @'
+A scriptblock child runs in a new pwsh process; -ArgumentList feeds its param() block.
+Start three, wait for all of them (join), then read what each one printed.
+'@
+    $code = {
+        $workers = foreach ($i in 0..2) {
+            Start-ChildProcess { param($num) "Worker: $num" } -ArgumentList $i
+        }
+        $workers | Wait-ChildProcess
+        $said = foreach ($w in $workers) { Receive-ChildProcess $w }
+        $said
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo (($said -join '|') -eq 'Worker: 0|Worker: 1|Worker: 2') 'each worker printed its own number'
+    Assert-Demo (@($workers | Where-Object ExitCode -eq 0).Count -eq 3) 'all three exited with code 0'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Section '2. Naming processes' "Process(name='my_service', ...); current_process().name" @'
+-Name names a child; without it the name is Process-N, counted per session as Python does.
+Inside the child its name is $env:PROCESSKIT_NAME.
+'@
+    $code = {
+        $worker = { "$env:PROCESSKIT_NAME Starting"; "$env:PROCESSKIT_NAME Exiting" }
+        $service = Start-ChildProcess $worker -Name my_service
+        $unnamed = Start-ChildProcess $worker
+        ($serviceSaid = Receive-ChildProcess $service -Wait)
+        ($unnamedSaid = Receive-ChildProcess $unnamed -Wait)
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo (($serviceSaid -join '|') -eq 'my_service Starting|my_service Exiting') 'the named child printed its name'
+    Assert-Demo ($unnamed.Name -like 'Process-*' -and $unnamedSaid -contains "$($unnamed.Name) Starting") `
+        "the unnamed child is called Process-N ($($unnamed.Name)) and knows it"
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Section '3. Daemon processes' 'd = Process(name="daemon", ...); d.daemon = True' @'
+A -Daemon child ends with the session that started it; a non-daemon child is independent.
+While this session lives, the daemon keeps running after the non-daemon has finished.
+'@
+    $code = {
+        $d = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'echo "Starting: $PROCESSKIT_NAME"; sleep 30; echo "Exiting: $PROCESSKIT_NAME"' -Name daemon -Daemon
+        $n = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'echo "Starting: $PROCESSKIT_NAME"; echo "Exiting: $PROCESSKIT_NAME"' -Name non-daemon
+        Receive-ChildProcess $n -Wait
+        "daemon is alive: $(Test-ChildProcess $d)"
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo ((Test-ChildProcess $d) -and -not (Test-ChildProcess $n)) 'the daemon runs on after the non-daemon finished'
+    Assert-Demo ($d.Daemon -and -not $n.Daemon) 'the Daemon property tells them apart'
+
+    Write-Host ''
+    Write-Host 'When the session ends, its daemons end too. A second runspace is a session of its own:'
+    Write-Host 'start a daemon there, close the runspace, and the daemon is gone.'
+    $code = {
+        $runspace = [runspacefactory]::CreateRunspace(); $runspace.Open()
+        $shell = [powershell]::Create($runspace)
+        $null = $shell.AddScript({ param($path) Import-Module $path; (Start-ChildProcess -FilePath sleep -ArgumentList 30 -Daemon).Id }).AddArgument($modulePath)
+        $daemonPid = $shell.Invoke()[0]
+        "daemon $daemonPid alive while its session is open: $(Test-PidAlive $daemonPid)"
+        $shell.Dispose(); $runspace.Dispose()          # the session ends
+        $deadline = (Get-Date).AddSeconds(3)
+        while ((Test-PidAlive $daemonPid) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        "daemon $daemonPid alive after its session closed: $(Test-PidAlive $daemonPid)"
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo ($daemonPid -gt 0 -and -not (Test-PidAlive $daemonPid)) 'closing the runspace ended its daemon'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Section '4. Waiting for processes' 'd.join(0.5); d.is_alive(); n.join()' @'
+Wait-ChildProcess is join(): it waits until the child exits. With -Timeout it gives up after that many seconds
+with a non-terminating ChildProcessWaitTimeout error, and leaves the child running.
+'@
+    $code = {
+        $n = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'sleep 1; echo "non-daemon done"' -Name non-daemon
+        $timer = [System.Diagnostics.Stopwatch]::StartNew()
+        Wait-ChildProcess $d -Timeout 0.5 -ErrorAction SilentlyContinue -ErrorVariable waitError
+        'Wait-ChildProcess $d -Timeout 0.5 gave up after {0:N1} s: {1}' -f $timer.Elapsed.TotalSeconds, $waitError[0]
+        "daemon is alive: $(Test-ChildProcess $d)"
+        Wait-ChildProcess $n
+        "non-daemon is alive after the wait: $(Test-ChildProcess $n); it said: $(Receive-ChildProcess $n)"
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo ($waitError.Count -eq 1 -and $waitError[0].FullyQualifiedErrorId -like 'ChildProcessWaitTimeout*') 'the timed wait reported ChildProcessWaitTimeout'
+    Assert-Demo ($timer.Elapsed.TotalSeconds -ge 0.4 -and (Test-ChildProcess $d)) 'it waited about 0.5 s and left the daemon running'
+    Assert-Demo (-not (Test-ChildProcess $n) -and (Get-ChildExitCode $n) -eq 0) 'the plain wait returned once the child had exited'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Section '5. Terminating processes' 'p.terminate(); p.join(); p.is_alive()' @'
+Stop-ChildProcess is terminate(): SIGTERM, then SIGKILL if the child is still there after the grace period.
+Unlike terminate() it returns once the child has exited, so no join() is needed before checking.
+'@
+    $code = {
+        $slow = Start-ChildProcess -FilePath sleep -ArgumentList 30 -Name slow_worker
+        "DURING:     alive = $(Test-ChildProcess $slow)"
+        Stop-ChildProcess $slow
+        "TERMINATED: alive = $(Test-ChildProcess $slow), exit code = $(Get-ChildExitCode $slow)"
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo (-not (Test-ChildProcess $slow)) 'the child is not alive after Stop-ChildProcess'
+    Assert-Demo ((Get-ChildExitCode $slow) -eq -15) 'its exit code is -15 (ended by SIGTERM)'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Section '6. Process exit status' 'p.exitcode' @'
+Get-ChildExitCode is exitcode: $null while running, the exit status once it exited, -N when signal N ended it.
+An error escaping a scriptblock gives 1, like an uncaught exception. Stop-ChildProcess -Force is kill(): SIGKILL, -9.
+'@
+    $code = {
+        $children = @(
+            Start-ChildProcess -FilePath sh -ArgumentList '-c', 'exit 0' -Name exit_ok
+            Start-ChildProcess -FilePath sh -ArgumentList '-c', 'exit 1' -Name exit_error
+            Start-ChildProcess { throw 'boom' } -Name raises
+        )
+        $children | Wait-ChildProcess
+        Stop-ChildProcess $d -Force                      # kill() the daemon from section 3
+        foreach ($c in $children + $slow + $d) { '{0,-12} exit code {1,4}  {2}' -f $c.Name, (Get-ChildExitCode $c), $c.State }
+    }
+    Show-Code $code; . $code | Out-Host
+    $expected = [ordered]@{ exit_ok = 0, 'Completed'; exit_error = 1, 'Failed'; raises = 1, 'Failed'; slow_worker = -15, 'Stopped'; daemon = -9, 'Stopped' }
+    foreach ($c in $children + $slow + $d) {
+        $wantCode, $wantState = $expected[$c.Name]
+        Assert-Demo ((Get-ChildExitCode $c) -eq $wantCode -and "$($c.State)" -eq $wantState) "$($c.Name): exit code $wantCode, $wantState"
+    }
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Section '7. Listing and closing' 'active_children(); p.close()' @'
+Get-ChildProcess lists the session's children, running and exited, until Remove-ChildProcess lets them go.
+'@
+    $code = {
+        Get-ChildProcess | Format-Table Name, Id, Daemon, State, ExitCode | Out-String -Stream | Where-Object { $_ }
+        Get-ChildProcess | Remove-ChildProcess
+        "children still tracked: $(@(Get-ChildProcess).Count)"
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo (@(Get-ChildProcess).Count -eq 0) 'Remove-ChildProcess released every exited child'
+} catch {
+    Write-Host "The demo stopped with an error: $_"
+    $unexpected.Add("error: $_")
+} finally {
+    # Leave nothing running: the demo's own children, and the second session's daemon if it survived.
+    $leftover = @(Get-ChildProcess | Where-Object { $before -notcontains $_ })
+    if ($leftover) {
+        $leftover | Stop-ChildProcess -Force -ErrorAction Continue
+        $leftover | Remove-ChildProcess -Force -ErrorAction Continue
+    }
+    if ($daemonPid -and (Test-PidAlive $daemonPid)) { Stop-Process -Id $daemonPid -Force -ErrorAction Continue }
+    if ($runspace) { $runspace.Dispose() }
+}
+
+Write-Host ''
+if ($unexpected.Count) {
+    Write-Host "$($unexpected.Count) thing(s) did not come out as expected:"
+    $unexpected | ForEach-Object { Write-Host "  - $_" }
+    exit 1
+}
+Write-Host ('Everything came out as expected ({0:N1} s).' -f $clock.Elapsed.TotalSeconds)
+exit 0
