@@ -39,6 +39,11 @@ namespace ProcessKit.Commands
                 return;
             }
             string tag = rest.Substring(0, space);
+            if (tag == "S")
+            {
+                cmdlet.WriteObject(rest.Substring(space + 1)); // a one-line string, sent without CLIXML
+                return;
+            }
             object? item;
             try
             {

@@ -32,12 +32,14 @@ function __pkFrame([string]$tag, $item) {
 function __pkLog([int]$level, [string]$message) {
     if ($__pkLevel -and $level -ge [int]$__pkLevel) { $__pkWriter.WriteLine(""`u{1e}PK1 L $level $message"") }
 }
+$__pkNewlines = [char[]]""`r`n""
 $__PKUsing = $__pkPayload.Using
 $__pkArgs = @($__pkPayload.Args)
 $__pkBlock = [scriptblock]::Create($__pkPayload.Script)
 __pkLog 20 'child process calling scriptblock'
 try {
     & { if ($__pkPayload.HasInput) { $__pkPayload.Input | & $__pkBlock @__pkArgs } else { & $__pkBlock @__pkArgs } } *>&1 | ForEach-Object {
+        if ($_ -is [string] -and $_.IndexOfAny($__pkNewlines) -lt 0) { $__pkWriter.WriteLine(""`u{1e}PK1 S $_""); return }
         $tag = switch ($_) {
             { $_ -is [System.Management.Automation.ErrorRecord] } { 'E'; break }
             { $_ -is [System.Management.Automation.WarningRecord] } { 'W'; break }
