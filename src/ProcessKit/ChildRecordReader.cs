@@ -10,7 +10,7 @@ namespace ProcessKit.Commands
     /// lines become error records.</summary>
     internal static class ChildRecordReader
     {
-        public static void Emit(PSCmdlet cmdlet, ChildProcess child, IReadOnlyList<string> stdout, IReadOnlyList<string> stderr)
+        public static void Emit(PSCmdlet cmdlet, ChildProcess child, IReadOnlyList<string> stdout, IReadOnlyList<string> stderr, bool stderrAsText)
         {
             foreach (string line in stdout)
             {
@@ -25,6 +25,11 @@ namespace ProcessKit.Commands
             }
             foreach (string line in stderr)
             {
+                if (stderrAsText)
+                {
+                    cmdlet.WriteObject(line);
+                    continue;
+                }
                 cmdlet.WriteError(new ErrorRecord(new ChildStandardErrorException(line), ErrorHelper.StandardError, ErrorCategory.FromStdErr, child));
             }
         }

@@ -58,9 +58,20 @@ namespace ProcessKit.Unix
             if (request.Daemon)
             {
                 // Registered before the supervisor may see it exit, so register/unregister stay ordered.
-                lock (child.Sync)
+                try
                 {
-                    _lifeline.Register(spawned.Pid, request.DaemonGracePeriod);
+                    lock (child.Sync)
+                    {
+                        _lifeline.Register(spawned.Pid, request.DaemonGracePeriod);
+                    }
+                }
+                catch (ChildStartException e)
+                {
+                    // No guardian, no daemon guarantee: undo the start rather than track a daemon that could leak.
+                    LibC.kill(-spawned.Pid, LibC.SIGKILL);
+                    LibC.waitpid(spawned.Pid, out _, 0);
+                    CloseAll(spawned);
+                    throw new ChildStartException($"Cannot start daemon {name}: the lifeline guardian could not be started ({e.Message})", e.OsError);
                 }
             }
             _supervisor.Watch(child, spawned.StdoutFd, spawned.StderrFd);
@@ -70,6 +81,17 @@ namespace ProcessKit.Unix
             }
             ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
             return child;
+        }
+
+        private static void CloseAll(SpawnedChild spawned)
+        {
+            foreach (int fd in new[] { spawned.StdinFd, spawned.StdoutFd, spawned.StderrFd })
+            {
+                if (fd >= 0)
+                {
+                    LibC.close(fd);
+                }
+            }
         }
 
         /// <summary>Long arguments (the encoded bootstrap of a scriptblock child) are cut for the debug log.</summary>

@@ -22,6 +22,10 @@ namespace ProcessKit.Commands
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
+        /// <summary>Stderr lines as plain strings (after the stdout lines) instead of error records.</summary>
+        [Parameter]
+        public SwitchParameter StandardErrorAsText { get; set; }
+
         protected override void ProcessRecord()
         {
             foreach (var child in SelectChildren())
@@ -49,7 +53,7 @@ namespace ProcessKit.Commands
                 {
                     WriteWarning($"{child.Name} (pid {child.Id}) produced more output than the {OutputBuffer.DefaultMaxChars / (1024 * 1024)}M-character buffer per stream holds: the oldest {droppedOut} stdout and {droppedErr} stderr line(s) were dropped. Use -RedirectStandardOutput/-RedirectStandardError for large output.");
                 }
-                ChildRecordReader.Emit(this, child, stdout, stderr);
+                ChildRecordReader.Emit(this, child, stdout, stderr, StandardErrorAsText);
             }
         }
 
