@@ -188,6 +188,29 @@ namespace ProcessKit.Unix
             writeFd = fds[1];
         }
 
+        /// <summary>write(2) until everything is written; false on an error other than EINTR (e.g. EPIPE).</summary>
+        internal static bool WriteAll(int fd, byte[] data)
+        {
+            fixed (byte* b = data)
+            {
+                int off = 0;
+                while (off < data.Length)
+                {
+                    nint n = write(fd, b + off, data.Length - off);
+                    if (n < 0)
+                    {
+                        if (Marshal.GetLastPInvokeError() == EINTR)
+                        {
+                            continue;
+                        }
+                        return false;
+                    }
+                    off += (int)n;
+                }
+            }
+            return true;
+        }
+
         /// <summary>NUL-terminated UTF-8 in unmanaged memory; the caller frees it with Marshal.FreeHGlobal.</summary>
         internal static IntPtr Utf8(string value)
         {

@@ -114,25 +114,7 @@ exit 0
             {
                 return false;
             }
-            byte[] bytes = Encoding.ASCII.GetBytes(line);
-            fixed (byte* b = bytes)
-            {
-                int off = 0;
-                while (off < bytes.Length)
-                {
-                    nint n = LibC.write(_writeFd, b + off, bytes.Length - off);
-                    if (n < 0)
-                    {
-                        if (Marshal.GetLastPInvokeError() == LibC.EINTR)
-                        {
-                            continue;
-                        }
-                        return false;
-                    }
-                    off += (int)n;
-                }
-            }
-            return true;
+            return LibC.WriteAll(_writeFd, Encoding.ASCII.GetBytes(line));
         }
 
         /// <summary>(Re)starts the guardian and replays the registrations (a guardian killed from outside is replaced).</summary>

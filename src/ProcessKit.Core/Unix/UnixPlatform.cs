@@ -151,23 +151,7 @@ namespace ProcessKit.Unix
             {
                 try
                 {
-                    fixed (byte* b = data)
-                    {
-                        int off = 0;
-                        while (off < data.Length)
-                        {
-                            nint n = LibC.write(fd, b + off, data.Length - off);
-                            if (n < 0)
-                            {
-                                if (Marshal.GetLastPInvokeError() == LibC.EINTR)
-                                {
-                                    continue;
-                                }
-                                break; // child gone (EPIPE): nothing left to feed
-                            }
-                            off += (int)n;
-                        }
-                    }
+                    LibC.WriteAll(fd, data); // false: child gone (EPIPE), nothing left to feed
                 }
                 finally
                 {
