@@ -25,9 +25,10 @@ Describe 'Bad input' {
         }
     }
     AfterAll { Clear-TestProcess }
-    AfterEach { Clear-TestProcess }
 
     Context 'failed starts' {
+        AfterEach { Clear-TestProcess }
+
         It 'a program that does not exist (absolute path)' {
             Assert-StartFailed -Start { Start-ChildProcess -FilePath /nonexistent/pk-no-such-program } `
                 -MessagePattern 'pk-no-such-program', '(?i)no such file|not found|does not exist|cannot find'
@@ -97,7 +98,7 @@ Describe 'Bad input' {
             @(Get-ChildProcess).Count | Should -Be 0
         }
 
-        It 'a failed start does not disturb later starts or default naming' {
+        It 'a failed start does not disturb later starts' {
             $a = Start-ChildProcess -FilePath true
             $null = Start-ChildProcess -FilePath /nonexistent/pk-no-such-program -ErrorAction SilentlyContinue
             $b = Start-ChildProcess -FilePath true

@@ -33,7 +33,7 @@ Describe 'Selectors' {
     }
 
     Context 'ChildProcessNotFound' {
-        It '<Cmd> -Name <unknown> writes a non-terminating ChildProcessNotFound (ObjectNotFound)' -TestCases @(
+        It '<Cmd> -Name of an unknown child writes a non-terminating ChildProcessNotFound (ObjectNotFound)' -TestCases @(
             @{ Cmd = 'Wait-ChildProcess' }, @{ Cmd = 'Stop-ChildProcess' }, @{ Cmd = 'Test-ChildProcess' },
             @{ Cmd = 'Get-ChildExitCode' }, @{ Cmd = 'Remove-ChildProcess' }, @{ Cmd = 'Receive-ChildProcess' }
         ) {
@@ -45,7 +45,7 @@ Describe 'Selectors' {
             "$($ev[0])" | Should -Match 'pk-no-such-child'
         }
 
-        It '<Cmd> -Id <unknown> writes a non-terminating ChildProcessNotFound (ObjectNotFound)' -TestCases @(
+        It '<Cmd> -Id of an unknown child writes a non-terminating ChildProcessNotFound (ObjectNotFound)' -TestCases @(
             @{ Cmd = 'Wait-ChildProcess' }, @{ Cmd = 'Stop-ChildProcess' }, @{ Cmd = 'Test-ChildProcess' },
             @{ Cmd = 'Get-ChildExitCode' }, @{ Cmd = 'Remove-ChildProcess' }, @{ Cmd = 'Receive-ChildProcess' }
         ) {
@@ -226,10 +226,11 @@ Describe 'Test-ChildProcess, Get-ChildProcess, Remove-ChildProcess' {
         $running = Start-ChildProcess -FilePath sleep -ArgumentList 300
         $done = Start-ChildProcess -FilePath true
         Wait-ChildProcess $done -Timeout 60 -ErrorAction Stop
-        $r = @(Test-ChildProcess $running, $done, $running)
-        $r.Count | Should -Be 3
+        $r = @(Test-ChildProcess $running, $done)
+        $r.Count | Should -Be 2
         $r | ForEach-Object { $_ | Should -BeOfType [bool] }
-        $r | Should -Be @($true, $false, $true)
+        $r | Should -Be @($true, $false)
+        @(Test-ChildProcess $done, $running) | Should -Be @($false, $true)
         $running.IsAlive | Should -BeTrue
         $done.IsAlive | Should -BeFalse
     }

@@ -51,6 +51,8 @@ try {
     Move-Item -LiteralPath "$PidFile.tmp" -Destination $PidFile
 } catch {
     Write-Host "SESSION SCRIPT FAILED: $_"
+    # leave what was started where the test's cleanup finds it
+    [System.IO.File]::WriteAllText("$PidFile.partial", "$(@($d, $g, $n | Where-Object { $_ } | ForEach-Object Id) -join ' ')`n")
     exit 99
 }
 if ($Mode -eq 'exit') { exit 0 }
@@ -161,6 +163,7 @@ Import-Module '$ModulePath'
             } finally {
                 if (-not $disposed) { $ps.Runspace.Dispose() }
                 $ps.Dispose()
+                Register-PidFile -Path $pidFile
             }
         }
 
@@ -210,6 +213,7 @@ Import-Module '$ModulePath'
             } finally {
                 if (-not $proc.HasExited) { $proc.Kill() }
                 $proc.Dispose()
+                Register-PidFile -Path $pidFile, "$pidFile.grand", "$pidFile.partial"
             }
         }
 
@@ -230,6 +234,7 @@ Import-Module '$ModulePath'
             } finally {
                 if (-not $proc.HasExited) { $proc.Kill() }
                 $proc.Dispose()
+                Register-PidFile -Path $pidFile, "$pidFile.grand", "$pidFile.partial"
             }
         }
 
@@ -249,6 +254,7 @@ Import-Module '$ModulePath'
             } finally {
                 if (-not $proc.HasExited) { $proc.Kill() }
                 $proc.Dispose()
+                Register-PidFile -Path $pidFile, "$pidFile.grand", "$pidFile.partial"
             }
         }
     }

@@ -122,7 +122,7 @@ Describe 'Start-ChildProcess' {
             Get-Content -LiteralPath $file -Raw | Should -BeExactly $name
         }
 
-        It 'a child started from inside a ProcessKit child is named <parent name>:1' {
+        It 'a child started from inside a ProcessKit child is named after its parent: Process-N:1' {
             $file = Join-Path $TestDrive 'nested.txt'
             $outer = Start-ChildProcess -ScriptBlock {
                 param($m, $f)

@@ -96,6 +96,18 @@ function Read-PidFile {
     $script:__pids
 }
 
+function Register-PidFile {
+    <# Registers for cleanup whatever pids $Path holds right now (no waiting); for finally blocks after a failure. #>
+    param([Parameter(Mandatory)][string[]] $Path)
+    foreach ($p in $Path) {
+        if (-not (Test-Path -LiteralPath $p)) { continue }
+        foreach ($token in -split [System.IO.File]::ReadAllText($p)) {
+            $n = 0
+            if ([int]::TryParse($token, [ref]$n)) { Register-ExtraPid -Id $n }
+        }
+    }
+}
+
 function Clear-TestProcess {
     <# Stops and forgets every tracked child of this session and SIGKILLs every registered extra pid. Never throws. #>
     try {
@@ -155,4 +167,4 @@ function New-TestName {
 }
 
 Export-ModuleMember -Function Get-ProcessKitModulePath, Get-PidStat, Test-PidAlive, Test-ZombieOfSession, Wait-Until,
-    Send-Signal, Register-ExtraPid, Read-PidFile, Clear-TestProcess, Get-PwshCommand, Start-PwshScript, New-TestName
+    Send-Signal, Register-ExtraPid, Read-PidFile, Register-PidFile, Clear-TestProcess, Get-PwshCommand, Start-PwshScript, New-TestName

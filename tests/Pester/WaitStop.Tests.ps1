@@ -151,6 +151,46 @@ Describe 'Wait-ChildProcess' {
         Test-ChildProcess $p | Should -BeFalse
     }
 
+    It 'does not burn CPU while waiting (event-driven, no busy loop)' {
+        # Measured in a fresh pwsh: this long-lived test process has background JIT/GC work that would blur the number.
+        # Tiered compilation is off there so the JIT does not recompile in the background during the measurement.
+        $script = Join-Path $TestDrive 'cpu.ps1'
+        $result = Join-Path $TestDrive 'cpu.txt'
+        Set-Content -LiteralPath $script -Value @'
+param([string] $ModulePath, [string] $Result)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath
+$warm = Start-ChildProcess -FilePath true
+Wait-ChildProcess $warm -Timeout 60
+$me = [System.Diagnostics.Process]::GetCurrentProcess()
+$p = Start-ChildProcess -FilePath sleep -ArgumentList 3
+$me.Refresh(); $before = $me.TotalProcessorTime
+$sw = [System.Diagnostics.Stopwatch]::StartNew()
+Wait-ChildProcess $p -Timeout 60
+$wall = $sw.Elapsed.TotalSeconds
+$me.Refresh(); $cpu = ($me.TotalProcessorTime - $before).TotalSeconds
+Set-Content -LiteralPath $Result -Value ('{0} {1}' -f $cpu.ToString([cultureinfo]::InvariantCulture), $wall.ToString([cultureinfo]::InvariantCulture))
+'@
+        $saved = $env:DOTNET_TieredCompilation
+        $env:DOTNET_TieredCompilation = '0'
+        try {
+            $proc = Start-PwshScript -ScriptPath $script -ArgumentList $ModulePath, $result -LogPath (Join-Path $TestDrive 'cpu.log')
+        } finally {
+            $env:DOTNET_TieredCompilation = $saved
+        }
+        try {
+            $proc.WaitForExit(120000) | Should -BeTrue
+            $proc.ExitCode | Should -Be 0 -Because (Get-Content -Raw -LiteralPath (Join-Path $TestDrive 'cpu.log') -ErrorAction SilentlyContinue)
+        } finally {
+            if (-not $proc.HasExited) { $proc.Kill() }
+            $proc.Dispose()
+        }
+        $cpu, $wall = [double[]](-split (Get-Content -LiteralPath $result -Raw))
+        $wall | Should -BeGreaterThan 2
+        # a spinning wait uses about one core for the whole wait (~3 s); an event-driven one next to nothing
+        $cpu | Should -BeLessThan ($wall * 0.4) -Because "waiting $([math]::Round($wall, 2)) s used $([math]::Round($cpu, 2)) s of CPU"
+    }
+
     It 'is stopped like Ctrl+C (PowerShell.Stop) promptly and leaves the child running' {
         $rs = [runspacefactory]::CreateRunspace()
         $rs.Open()
