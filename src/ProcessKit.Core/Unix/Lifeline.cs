@@ -33,7 +33,7 @@ done
 [ -z ""$groups"" ] && exit 0
 for e in $groups; do
   p=${e%%:*}
-  [ -n ""$logfile"" ] && echo ""[INFO/MainProcess] session process ${PPID_SESSION} is gone; sending SIGTERM to daemon process group $p"" >> ""$logfile""
+  [ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] session process $PK_SESSION_PID is gone; sending SIGTERM to daemon process group $p"" >> ""$logfile""
   kill -TERM -""$p"" 2>/dev/null
 done
 t=0
@@ -43,7 +43,7 @@ while [ -n ""$groups"" ]; do
     p=${e%%:*}; g=${e#*:}
     if kill -0 -""$p"" 2>/dev/null; then
       if [ ""$t"" -ge ""$g"" ]; then
-        [ -n ""$logfile"" ] && echo ""[INFO/MainProcess] grace period expired; sending SIGKILL to what remains of daemon process group $p"" >> ""$logfile""
+        [ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] grace period expired; sending SIGKILL to what remains of daemon process group $p"" >> ""$logfile""
         kill -KILL -""$p"" 2>/dev/null
       else
         left=""$left $e""
@@ -132,7 +132,8 @@ exit 0
             var env = new List<KeyValuePair<string, string>>
             {
                 new KeyValuePair<string, string>("PATH", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
-                new KeyValuePair<string, string>("PPID_SESSION", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
+                new KeyValuePair<string, string>("PK_SESSION_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
+                new KeyValuePair<string, string>("PK_SESSION_NAME", ProcessLog.SelfName),
                 new KeyValuePair<string, string>("LC_ALL", "C"),
             };
             var stdio = new StdioPlan { PipeStdin = true, Output = OutputMode.File, StdoutPath = "/dev/null", StderrPath = "/dev/null" };
