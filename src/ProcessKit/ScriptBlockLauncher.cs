@@ -21,7 +21,7 @@ namespace ProcessKit.Commands
         private const int SerializationDepth = 2;
 
         private const string Bootstrap = @"
-$__pkPayload = [System.Management.Automation.PSSerializer]::Deserialize([Console]::In.ReadToEnd())
+$__pkPayload = [System.Management.Automation.PSSerializer]::Deserialize([System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false)).ReadToEnd())
 $__pkWriter = [System.IO.StreamWriter]::new([Console]::OpenStandardOutput(), [System.Text.UTF8Encoding]::new($false))
 $__pkWriter.AutoFlush = $true
 $__pkLevel = $env:PROCESSKIT_LOG_LEVEL
@@ -78,9 +78,9 @@ exit 0
                 file = processPath;
                 args.Add(Path.Combine(psHome, "pwsh.dll"));
             }
-            else if (File.Exists(Path.Combine(psHome, "pwsh")))
+            else if (File.Exists(Path.Combine(psHome, OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh")))
             {
-                file = Path.Combine(psHome, "pwsh");
+                file = Path.Combine(psHome, OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh");
             }
             else
             {

@@ -28,6 +28,8 @@ function Write-Pids([string] $Text) {
     [System.IO.File]::Move("$pidFile.tmp", $pidFile)
 }
 try {
+    # A top-level session (as a user's pwsh is), not a ProcessKit child: it logs as MainProcess.
+    Remove-Item -Path Env:PROCESSKIT_NAME, Env:PROCESSKIT_PARENT_ID -ErrorAction SilentlyContinue
     Import-Module $ModulePath
     Enable-ChildProcessLog -Level Info -Path (Join-Path $Dir 'session.log')
     if ($Mode -eq 'stale') {
@@ -44,14 +46,23 @@ try {
     $flushFile = Join-Path $Dir 'flushed'
     # A daemon whose program starts a grandchild in its process group.
     $tree = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'sleep 300 & echo $! > "$1.tmp"; mv "$1.tmp" "$1"; wait', 'sh', $grandFile -Daemon -Name daemon-tree
-    # A daemon that flushes on SIGTERM: the file proves the graceful step happened.
-    $graceful = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'F=$1; trap ''echo flushed > "$F"; exit 0'' TERM; while :; do sleep 0.1; done', 'sh', $flushFile -Daemon -Name daemon-graceful
+    # A daemon that flushes on SIGTERM: the file proves the graceful step happened. Its stderr goes to /dev/null:
+    # dash reports "Terminated" on stderr when SIGTERM kills its foreground sleep, and once a killed session no
+    # longer reads the capture pipe that write would end it by SIGPIPE before its trap runs (the 'talker' case
+    # below tests exactly that, separately).
+    $graceful = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'exec 2>/dev/null; F=$1; trap ''echo flushed > "$F"; exit 0'' TERM; while :; do sleep 0.1; done', 'sh', $flushFile -Daemon -Name daemon-graceful
     # A daemon whose whole group ignores SIGTERM: only the SIGKILL after the (default, 1 s) grace period ends it.
     $stubborn = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'trap "" TERM; while :; do sleep 0.1; done' -Daemon -Name daemon-stubborn
     $plain = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name plain
     $sb = 0
     if ($Extra -eq 'scriptblock') {
         $sb = (Start-ChildProcess -Daemon -Name daemon-sb { Start-Sleep -Seconds 300 }).Id
+    }
+    if ($Extra -eq 'talker') {
+        # The issue's graceful daemon, output captured as by default, which also says so on stderr when it stops
+        # (as real daemons log their shutdown; dash itself prints "Terminated" there when SIGTERM kills its
+        # foreground sleep).
+        $sb = (Start-ChildProcess -FilePath sh -ArgumentList '-c', 'F=$1; trap ''echo stopping >&2; echo flushed > "$F"; exit 0'' TERM; while :; do sleep 0.1; done', 'sh', (Join-Path $Dir 'talker-flushed') -Daemon -Name daemon-talker).Id
     }
     $deadline = [datetime]::UtcNow.AddSeconds(60)
     while (-not (Test-Path -LiteralPath $grandFile)) {
@@ -89,13 +100,12 @@ switch ($Mode) {
         }
 
         function Start-Session {
-            # Starts the session script in a new pwsh as a non-daemon child of this test process, without the
-            # PROCESSKIT_* variables, so it is a top-level session (logs as MainProcess).
+            # Starts the session script in a new pwsh as a non-daemon child of this test process (so it has default
+            # signal dispositions); the script drops the PROCESSKIT_* variables to act as a top-level session.
             param([Parameter(Mandatory)][string] $Dir, [Parameter(Mandatory)][string] $Mode, [string] $Extra = '')
             $null = New-Item -ItemType Directory -Path $Dir -Force
             $argList = @($PwshCommand | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $SessionScript, $ModulePath, $Dir, $Mode, $Extra)
-            $s = Start-ChildProcess -FilePath $PwshCommand[0] -ArgumentList $argList -Name "session-$Mode" `
-                -Environment @{ PROCESSKIT_NAME = $null; PROCESSKIT_PARENT_ID = $null }
+            $s = Start-ChildProcess -FilePath $PwshCommand[0] -ArgumentList $argList -Name "session-$Mode"
             Register-ExtraPid -Id $s.Id
             $s
         }
@@ -124,7 +134,7 @@ switch ($Mode) {
 
         function Get-DaemonPids($T) {
             $d = [ordered]@{ 'daemon-tree' = $T.Tree; 'grandchild' = $T.Grand; 'daemon-graceful' = $T.Graceful; 'daemon-stubborn' = $T.Stubborn }
-            if ($T.ScriptBlock) { $d['daemon-sb'] = $T.ScriptBlock }
+            if ($T.ScriptBlock) { $d['extra-daemon'] = $T.ScriptBlock }
             $d
         }
 
@@ -168,10 +178,10 @@ switch ($Mode) {
         function Assert-DaemonsEnded {
             # The shared assertions after a session ended: every daemon and the grandchild gone within $GoneBound s
             # of the session being gone, the non-daemon alive, the graceful step taken.
-            param($T, [string] $Dir, [string] $Ending, [double] $SessionGoneMs = -1)
+            param($T, [string] $Dir, [string] $Ending, [int] $SessionGoneMs = -1)
             $pids = Get-DaemonPids $T
             $measured = Measure-Gone -Pids $pids -Ticks @{ grandchild = $T.GrandTicks }
-            $Timings.Add([pscustomobject]([ordered]@{ Ending = $Ending; SessionEndMs = $SessionGoneMs } + $measured))
+            $Timings.Add([pscustomobject]@{ Ending = $Ending; SessionEndMs = $SessionGoneMs; Gone = $measured })
             $left = Get-Leftovers $measured $pids
             $left | Should -BeNullOrEmpty -Because "nothing of a daemon may be left $GoneBound s after its session process is gone ($Ending)"
             Test-PidAlive -Id $T.Plain | Should -BeTrue -Because "a non-daemon child is left running when its session ends ($Ending)"
@@ -195,8 +205,11 @@ switch ($Mode) {
     AfterAll {
         Clear-TestProcess
         if ($Timings.Count) {
-            Write-Host 'Daemon end timings: ms after the session process was observed gone (SessionEndMs: from the ending action to the session being gone)'
-            Write-Host ($Timings | Format-Table -AutoSize | Out-String)
+            Write-Host 'Daemon end timings, ms after the session process was observed gone ("session" = ms from the ending action until then):'
+            foreach ($row in $Timings) {
+                $gone = @($row.Gone.GetEnumerator() | ForEach-Object { '{0} {1}' -f $_.Key, $(if ($null -eq $_.Value) { 'LEFT' } else { $_.Value }) }) -join ', '
+                Write-Host ('  {0,-42} session {1,5}; {2}' -f $row.Ending, $row.SessionEndMs, $gone)
+            }
         }
     }
 
@@ -241,6 +254,31 @@ switch ($Mode) {
                     $log | Should -Match ("\[INFO/MainProcess\] (ending daemon daemon-tree \(pid $($t.Tree)\) because|session process $($t.Session) is gone; sending SIGTERM to daemon process group $($t.Tree)\b)") -Because "ending daemons at session end is logged at Info. Log:`n$log"
                 }
             }
+        }
+
+        It '<Ending>: a daemon that writes to its captured stderr while handling SIGTERM still completes its graceful step' -ForEach @(
+            @{ Ending = 'exit'; Mode = 'exit'; Signal = $null }   # control: the session still reads the pipe
+            @{ Ending = 'SIGKILL'; Mode = 'block'; Signal = 'KILL' }
+            @{ Ending = 'SIGTERM'; Mode = 'block'; Signal = 'TERM' }
+        ) {
+            # The issue's example daemon, with default capture, that writes to stderr on its way out. Once the
+            # session process is gone nobody reads that pipe, and the write raises SIGPIPE (default disposition in
+            # children), which ends the daemon before its handler completes: its graceful step is lost.
+            $dir = Join-Path $TestDrive (New-TestName 'talk')
+            $session = Start-Session -Dir $dir -Mode $Mode -Extra 'talker'
+            $t = Get-Tree (Read-SessionPids -Session $session -Dir $dir)
+            if ($Signal) {
+                Test-PidAlive -Id $t.ScriptBlock | Should -BeTrue
+                Send-Signal -Id $t.Session -Signal $Signal
+            }
+            Wait-ProcessGone -Id $t.Session -Timeout 10 | Should -BeTrue
+            $pids = [ordered]@{ 'daemon-talker' = $t.ScriptBlock; 'daemon-tree' = $t.Tree; 'grandchild' = $t.Grand }
+            $measured = Measure-Gone -Pids $pids -Ticks @{ grandchild = $t.GrandTicks }
+            $Timings.Add([pscustomobject]@{ Ending = "$Ending (talker)"; SessionEndMs = -1; Gone = $measured })
+            Get-Leftovers $measured $pids | Should -BeNullOrEmpty
+            Test-PidAlive -Id $t.Plain | Should -BeTrue
+            Test-Path -LiteralPath (Join-Path $dir 'talker-flushed') | Should -BeTrue -Because ("the daemon must get to run its SIGTERM handler (session ended by $Ending); it writes to its " +
+                'captured stderr first, and with the session no longer reading that pipe the write raises SIGPIPE, which ends it before the handler completes')
         }
 
         It 'Remove-Module ProcessKit ends the daemons while the session process lives on; the non-daemon keeps running' {
@@ -300,7 +338,7 @@ switch ($Mode) {
                 $pids = Get-DaemonPids $t
                 $measured = Measure-Gone -Pids $pids -Ticks @{ grandchild = $t.GrandTicks } -Bound ($GoneBound - $sw.Elapsed.TotalSeconds)
                 foreach ($k in @($measured.Keys)) { if ($null -ne $measured[$k]) { $measured[$k] += $closeMs } }
-                $Timings.Add([pscustomobject]([ordered]@{ Ending = 'runspace Close()'; SessionEndMs = $closeMs } + $measured))
+                $Timings.Add([pscustomobject]@{ Ending = 'runspace Close() (times from Close start)'; SessionEndMs = $closeMs; Gone = $measured })
                 Get-Leftovers $measured $pids | Should -BeNullOrEmpty -Because 'daemons end when the runspace that started them closes'
                 Test-PidAlive -Id $t.Plain | Should -BeTrue -Because 'a non-daemon child is left running'
                 Test-Path -LiteralPath $flushFile | Should -BeTrue -Because 'daemons get SIGTERM first'
@@ -310,8 +348,10 @@ switch ($Mode) {
                 $tree.ExitCode | Should -Be -15
 
                 $log = if (Test-Path -LiteralPath $logFile) { Get-Content -LiteralPath $logFile -Raw } else { '' }
-                $log | Should -Match ([regex]::Escape("[INFO/MainProcess] ending daemon daemon-tree (pid $($t.Tree)) because")) -Because "Log:`n$log"
-                $log | Should -Match ([regex]::Escape("[INFO/MainProcess] ending daemon daemon-stubborn (pid $($t.Stubborn)) because"))
+                # This test process logs as MainProcess (or under its own name if it is itself a ProcessKit child).
+                $self = if ($env:PROCESSKIT_NAME) { $env:PROCESSKIT_NAME } else { 'MainProcess' }
+                $log | Should -Match ([regex]::Escape("[INFO/$self] ending daemon daemon-tree (pid $($t.Tree)) because")) -Because "Log:`n$log"
+                $log | Should -Match ([regex]::Escape("[INFO/$self] ending daemon daemon-stubborn (pid $($t.Stubborn)) because"))
             } finally {
                 if (-not $closed) { try { $rs.Close() } catch { } }
                 $rs.Dispose()
@@ -339,8 +379,10 @@ switch ($Mode) {
             for ($attempt = 0; $attempt -lt 40 -and -not $reused; $attempt++) {
                 if ($unrelated) { try { $unrelated.Kill() } catch { }; $unrelated.WaitForExit(5000); $unrelated.Dispose(); $unrelated = $null }
                 try { [System.IO.File]::WriteAllText('/proc/sys/kernel/ns_last_pid', [string]($stale - 1)) } catch { }
-                $psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/bin/setsid')
-                $psi.ArgumentList.Add('sleep'); $psi.ArgumentList.Add('300')
+                $setsid = @('/usr/bin/setsid', '/bin/setsid') | Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
+                $psi = if ($setsid) { [System.Diagnostics.ProcessStartInfo]::new($setsid) } else { [System.Diagnostics.ProcessStartInfo]::new('sleep') }
+                if ($setsid) { $psi.ArgumentList.Add('sleep') }
+                $psi.ArgumentList.Add('300')
                 $psi.UseShellExecute = $false
                 $unrelated = [System.Diagnostics.Process]::Start($psi)
                 Register-ExtraPid -Id $unrelated.Id
@@ -352,7 +394,7 @@ switch ($Mode) {
             try {
                 Write-Host "  stale daemon pid $stale; unrelated process pid $($unrelated.Id) (pid reused: $reused)"
                 Wait-Until -Timeout 5 { (Get-PidStat -Id $unrelated.Id).Comm -eq 'sleep' } | Should -BeTrue
-                if ($reused) { (Get-PidStat -Id $unrelated.Id).ProcessGroupId | Should -Be $stale }
+                if ($reused -and $setsid) { (Get-PidStat -Id $unrelated.Id).ProcessGroupId | Should -Be $stale }
 
                 Send-Signal -Id $sessionPid -Signal KILL
                 Wait-ProcessGone -Id $sessionPid -Timeout 10 | Should -BeTrue

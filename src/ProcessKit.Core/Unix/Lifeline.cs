@@ -1,155 +1,159 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ProcessKit.Unix
 {
     /// <summary>Ends daemons however the session's process dies, SIGKILL and crashes included.
-    /// As Python's resource_tracker: a guardian process reads a pipe whose write end only this process holds
-    /// (close-on-exec, so no child inherits it). The kernel closes that end when this process dies for any reason;
-    /// the guardian sees EOF and sends SIGTERM, then SIGKILL after each daemon's grace period, to the process group
-    /// of every daemon still registered.
+    /// As Python's resource_tracker: each daemon gets a guardian process that reads a pipe whose write end only
+    /// this process holds (close-on-exec, so no other child inherits it). The kernel closes that end when this
+    /// process dies for any reason; the guardian sees EOF and sends SIGTERM, then SIGKILL after the daemon's grace
+    /// period, to the daemon's process group.
     ///
-    /// Pid reuse: a daemon is unregistered ("del") before its zombie is reaped, and pipe writes are ordered, so
-    /// the guardian has consumed the "del" before it can act on EOF; while unreaped, the kernel cannot reuse the pid
-    /// or the group id. The guardian therefore only ever signals groups whose leader is still ours.</summary>
-    internal sealed unsafe class Lifeline
+    /// One guardian per daemon (not per session) because the guardian also holds the read ends of the daemon's
+    /// captured stdout/stderr: once the session is gone nobody else reads them, and a daemon that writes while it
+    /// shuts down would otherwise die of SIGPIPE before its SIGTERM handler finished. The guardian drains them.
+    ///
+    /// Pid reuse: "del" is written before the daemon's zombie is reaped, and a pipe is ordered, so a guardian reads
+    /// "del" before it could see EOF; while unreaped, the kernel cannot reuse the pid or the group id. A guardian
+    /// therefore only ever signals a group whose leader is still ours.</summary>
+    internal sealed class Lifeline
     {
-        /// <summary>The guardian, a POSIX sh loop (no binary to ship, ~1 MiB of memory). Protocol, one line each:
-        /// <c>add PGID GRACE_TENTHS</c>, <c>del PGID</c>, <c>log PATH</c>. On EOF: TERM every group, then poll
-        /// every 0.1 s and KILL each group whose grace has run out.</summary>
-        internal const string GuardianScript = @"trap '' INT HUP QUIT PIPE
-groups=
-logfile=
-while read -r cmd a b; do
+        /// <summary>The guardian: POSIX sh, no binary to ship. $1 = process group, $2 = grace in tenths of a second;
+        /// fd 0 = the lifeline, fds 3/4 = read ends of the daemon's stdout/stderr (or /dev/null). Input lines:
+        /// <c>del</c> (daemon reaped: exit quietly), <c>log PATH</c> (where to write records when it acts).</summary>
+        internal const string GuardianScript = @"trap '' INT HUP QUIT PIPE TERM
+pg=$1; grace=$2; logfile=
+while read -r cmd arg; do
   case $cmd in
-    add) groups=""$groups $a:$b"" ;;
-    del) n=; for e in $groups; do [ ""${e%%:*}"" = ""$a"" ] || n=""$n $e""; done; groups=$n ;;
-    log) logfile=$a ;;
+    del) exit 0 ;;
+    log) logfile=$arg ;;
   esac
 done
-[ -z ""$groups"" ] && exit 0
-for e in $groups; do
-  p=${e%%:*}
-  [ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] session process $PK_SESSION_PID is gone; sending SIGTERM to daemon process group $p"" >> ""$logfile""
-  kill -TERM -""$p"" 2>/dev/null
-done
+cat <&3 >/dev/null 2>&1 &
+cat <&4 >/dev/null 2>&1 &
+exec 3<&- 4<&-
+[ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] session process $PK_SESSION_PID is gone; sending SIGTERM to daemon process group $pg ($PK_DAEMON_NAME)"" >> ""$logfile""
+kill -TERM -""$pg"" 2>/dev/null
 t=0
-while [ -n ""$groups"" ]; do
-  left=
-  for e in $groups; do
-    p=${e%%:*}; g=${e#*:}
-    if kill -0 -""$p"" 2>/dev/null; then
-      if [ ""$t"" -ge ""$g"" ]; then
-        [ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] grace period expired; sending SIGKILL to what remains of daemon process group $p"" >> ""$logfile""
-        kill -KILL -""$p"" 2>/dev/null
-      else
-        left=""$left $e""
-      fi
-    fi
-  done
-  groups=$left
-  [ -n ""$groups"" ] && sleep 0.1
+while kill -0 -""$pg"" 2>/dev/null; do
+  if [ ""$t"" -ge ""$grace"" ]; then
+    [ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] grace period expired; sending SIGKILL to what remains of daemon process group $pg ($PK_DAEMON_NAME)"" >> ""$logfile""
+    kill -KILL -""$pg"" 2>/dev/null
+    break
+  fi
+  sleep 0.1
   t=$((t+1))
 done
 exit 0
 ";
 
+        private sealed class Guardian
+        {
+            public Guardian(int pid, int writeFd)
+            {
+                Pid = pid;
+                WriteFd = writeFd;
+            }
+
+            public int Pid { get; }
+            public int WriteFd { get; }
+        }
+
         private readonly object _sync = new object();
-        private readonly Dictionary<int, int> _registered = new Dictionary<int, int>();
-        private int _writeFd = -1;
-        private int _guardianPid;
+        private readonly Dictionary<int, Guardian> _guardians = new Dictionary<int, Guardian>();
+        private readonly List<int> _toReap = new List<int>();
         private string? _logPath;
 
-        /// <summary>Pid of the guardian process, 0 until the first daemon starts it.</summary>
-        public int GuardianPid
+        /// <summary>Pids of the running guardians (for tests and the benchmark).</summary>
+        public IReadOnlyList<int> GuardianPids
         {
-            get { lock (_sync) { return _guardianPid; } }
+            get
+            {
+                lock (_sync)
+                {
+                    var pids = new List<int>();
+                    foreach (var g in _guardians.Values)
+                    {
+                        pids.Add(g.Pid);
+                    }
+                    return pids;
+                }
+            }
         }
 
-        /// <summary>Registers a daemon's process group with its grace period. Starts the guardian on first use.</summary>
-        public void Register(int pgid, TimeSpan grace)
+        /// <summary>Starts the guardian of a daemon (process group <paramref name="pgid"/>), giving it duplicates of
+        /// the daemon's capture read ends (-1: none). Throws <see cref="ChildStartException"/> when it cannot.</summary>
+        public void Register(int pgid, string name, TimeSpan grace, int stdoutFd, int stderrFd)
         {
             int tenths = (int)Math.Max(0, Math.Ceiling(grace.TotalMilliseconds / 100.0));
-            lock (_sync)
-            {
-                _registered[pgid] = tenths;
-                if (!Send($"add {pgid} {tenths}\n"))
-                {
-                    Restart();
-                }
-            }
-        }
-
-        public void Unregister(int pgid)
-        {
-            lock (_sync)
-            {
-                if (_registered.Remove(pgid))
-                {
-                    Send($"del {pgid}\n");
-                }
-            }
-        }
-
-        /// <summary>Tells the guardian where to log when it acts (the file of Enable-ChildProcessLog -Path).</summary>
-        public void SetLogPath(string? path)
-        {
-            lock (_sync)
-            {
-                _logPath = path;
-                if (_writeFd >= 0 && path != null && path.IndexOfAny(new[] { ' ', '\n', '\t' }) < 0)
-                {
-                    Send($"log {path}\n");
-                }
-            }
-        }
-
-        /// <summary>Writes a line to the guardian; false when there is none or it died (EPIPE).</summary>
-        private bool Send(string line)
-        {
-            if (_writeFd < 0)
-            {
-                return false;
-            }
-            return LibC.WriteAll(_writeFd, Encoding.ASCII.GetBytes(line));
-        }
-
-        /// <summary>(Re)starts the guardian and replays the registrations (a guardian killed from outside is replaced).</summary>
-        private void Restart()
-        {
-            if (_writeFd >= 0)
-            {
-                LibC.close(_writeFd);
-                _writeFd = -1;
-            }
-            if (_guardianPid > 0)
-            {
-                LibC.waitpid(_guardianPid, out _, LibC.WNOHANG); // reap a guardian that was killed from outside
-            }
             var env = new List<KeyValuePair<string, string>>
             {
                 new KeyValuePair<string, string>("PATH", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
                 new KeyValuePair<string, string>("PK_SESSION_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
                 new KeyValuePair<string, string>("PK_SESSION_NAME", ProcessLog.SelfName),
+                new KeyValuePair<string, string>("PK_DAEMON_NAME", name),
                 new KeyValuePair<string, string>("LC_ALL", "C"),
             };
-            var stdio = new StdioPlan { PipeStdin = true, Output = OutputMode.File, StdoutPath = "/dev/null", StderrPath = "/dev/null" };
+            var stdio = new StdioPlan
+            {
+                PipeStdin = true,
+                Output = OutputMode.File,
+                StdoutPath = "/dev/null",
+                StderrPath = "/dev/null",
+                ExtraInputs = new[] { stdoutFd, stderrFd },
+            };
+            var argv = new[] { "processkit-guardian", "-c", GuardianScript, "processkit-guardian", pgid.ToString(CultureInfo.InvariantCulture), tenths.ToString(CultureInfo.InvariantCulture) };
             // Its own session: no terminal hang-up or Ctrl+C of ours reaches it.
-            var spawned = UnixSpawner.Spawn("/bin/sh", new[] { "processkit-guardian", "-c", GuardianScript }, env, "/", stdio, newSession: true);
-            _writeFd = spawned.StdinFd;
-            _guardianPid = spawned.Pid;
-            ProcessLog.Debug($"lifeline guardian started (pid {spawned.Pid})");
-            if (_logPath != null)
+            var spawned = UnixSpawner.Spawn("/bin/sh", argv, env, "/", stdio, newSession: true);
+            lock (_sync)
             {
-                Send($"log {_logPath}\n");
+                _guardians[pgid] = new Guardian(spawned.Pid, spawned.StdinFd);
+                if (_logPath != null)
+                {
+                    Send(spawned.StdinFd, $"log {_logPath}\n");
+                }
             }
-            foreach (var kv in _registered)
+            ProcessLog.Debug($"lifeline guardian (pid {spawned.Pid}) watches daemon {name} (process group {pgid}, grace {grace.TotalSeconds:0.###}s)");
+        }
+
+        /// <summary>The daemon is about to be reaped: its guardian exits without acting.</summary>
+        public void Unregister(int pgid)
+        {
+            lock (_sync)
             {
-                Send($"add {kv.Key} {kv.Value}\n");
+                if (_guardians.Remove(pgid, out var g))
+                {
+                    Send(g.WriteFd, "del\n");
+                    LibC.close(g.WriteFd);
+                    _toReap.Add(g.Pid);
+                }
             }
         }
+
+        /// <summary>Reaps guardians that were told to leave (called by the supervisor on SIGCHLD wake-ups).</summary>
+        public void ReapGuardians()
+        {
+            lock (_sync)
+            {
+                _toReap.RemoveAll(pid => LibC.waitpid(pid, out _, LibC.WNOHANG) != 0);
+            }
+        }
+
+        /// <summary>Tells every guardian where to log when it acts (the file of Enable-ChildProcessLog -Path).</summary>
+        public void SetLogPath(string? path)
+        {
+            lock (_sync)
+            {
+                _logPath = path != null && path.IndexOfAny(new[] { '\n', '\r' }) < 0 ? path : null;
+                foreach (var g in _guardians.Values)
+                {
+                    Send(g.WriteFd, _logPath is null ? "log\n" : $"log {_logPath}\n");
+                }
+            }
+        }
+
+        private static void Send(int fd, string line) => LibC.WriteAll(fd, Encoding.UTF8.GetBytes(line));
     }
 }

@@ -142,6 +142,7 @@ namespace ProcessKit.Unix
                     }
                 }
                 ReapExited();
+                _lifeline.ReapGuardians();
             }
         }
 

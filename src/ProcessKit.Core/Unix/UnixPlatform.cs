@@ -57,13 +57,10 @@ namespace ProcessKit.Unix
             var child = new ChildProcess(name, spawned.Pid, request, table);
             if (request.Daemon)
             {
-                // Registered before the supervisor may see it exit, so register/unregister stay ordered.
+                // Registered before the supervisor watches (and so may reap) it, so register/unregister stay ordered.
                 try
                 {
-                    lock (child.Sync)
-                    {
-                        _lifeline.Register(spawned.Pid, request.DaemonGracePeriod);
-                    }
+                    _lifeline.Register(spawned.Pid, name, request.DaemonGracePeriod, spawned.StdoutFd, spawned.StderrFd);
                 }
                 catch (ChildStartException e)
                 {

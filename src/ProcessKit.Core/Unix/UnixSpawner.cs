@@ -30,6 +30,8 @@ namespace ProcessKit.Unix
         public OutputMode Output { get; set; } = OutputMode.Capture;
         public string? StdoutPath { get; set; }
         public string? StderrPath { get; set; }
+        /// <summary>Descriptors handed to the child as fds 3, 4, … (-1: /dev/null in that place).</summary>
+        public IReadOnlyList<int> ExtraInputs { get; set; } = Array.Empty<int>();
     }
 
     /// <summary>posix_spawn, as libuv and Rust std use it: no fork() from managed code. The child gets its own
@@ -128,9 +130,22 @@ namespace ProcessKit.Unix
                         break;
                 }
 
+                for (int i = 0; i < stdio.ExtraInputs.Count; i++)
+                {
+                    int target = 3 + i;
+                    if (stdio.ExtraInputs[i] >= 0)
+                    {
+                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stdio.ExtraInputs[i], target), $"adddup2({target})");
+                    }
+                    else
+                    {
+                        AddOpen(fileActions, allocations, target, "/dev/null", LibC.O_RDONLY);
+                    }
+                }
+
                 if (!LibC.IsMacOS)
                 {
-                    CloseInheritedDescriptors(fileActions);
+                    CloseInheritedDescriptors(fileActions, 3 + stdio.ExtraInputs.Count);
                 }
 
                 if (workingDirectory != null)
@@ -209,13 +224,13 @@ namespace ProcessKit.Unix
         /// <summary>Descriptors the host opened without close-on-exec (pwsh has a few) must not reach the child:
         /// after the dup2s, close everything from 3 up. glibc 2.34+ does it in one action; older libcs get one
         /// close action per descriptor listed in /proc/self/fd. (macOS uses POSIX_SPAWN_CLOEXEC_DEFAULT instead.)</summary>
-        private static void CloseInheritedDescriptors(IntPtr fileActions)
+        private static void CloseInheritedDescriptors(IntPtr fileActions, int lowFd)
         {
             if (!_noCloseFrom)
             {
                 try
                 {
-                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, 3), "addclosefrom");
+                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, lowFd), "addclosefrom");
                     return;
                 }
                 catch (EntryPointNotFoundException)
@@ -225,7 +240,7 @@ namespace ProcessKit.Unix
             }
             foreach (string entry in System.IO.Directory.EnumerateFileSystemEntries("/proc/self/fd"))
             {
-                if (int.TryParse(System.IO.Path.GetFileName(entry), out int fd) && fd > 2)
+                if (int.TryParse(System.IO.Path.GetFileName(entry), out int fd) && fd >= lowFd)
                 {
                     LibC.posix_spawn_file_actions_addclose(fileActions, fd);
                 }

@@ -141,15 +141,16 @@ namespace ProcessKit.Commands
                     throw new ChildStartException("-UseConsole cannot be combined with -RedirectStandardOutput or -RedirectStandardError.");
                 }
                 request.OutputMode = OutputMode.File;
-                request.StandardOutputPath = RedirectStandardOutput is null ? "/dev/null" : ResolveOutputFile(RedirectStandardOutput);
-                request.StandardErrorPath = RedirectStandardError is null ? "/dev/null" : ResolveOutputFile(RedirectStandardError);
+                request.StandardOutputPath = RedirectStandardOutput is null ? SpawnRequest.NullDevice : ResolveOutputFile(RedirectStandardOutput);
+                request.StandardErrorPath = RedirectStandardError is null ? SpawnRequest.NullDevice : ResolveOutputFile(RedirectStandardError);
             }
         }
 
         /// <summary>The session's environment, with -Environment applied ($null removes) and the log level handed on.</summary>
         private Dictionary<string, string> BuildEnvironment(ChildKind kind)
         {
-            var env = new Dictionary<string, string>(StringComparer.Ordinal);
+            // Windows environment names are case-insensitive: -Environment @{ path = $null } must remove Path.
+            var env = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
             foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables())
             {
                 env[(string)e.Key] = (string?)e.Value ?? string.Empty;
@@ -197,6 +198,12 @@ namespace ProcessKit.Commands
                 string path = System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
                 candidates.AddRange(path.Split(Path.PathSeparator).Where(d => d.Length > 0).Select(d => Path.Combine(d, file)));
                 candidates.Add(Path.Combine(SessionState.Path.CurrentFileSystemLocation.ProviderPath, file));
+            }
+            if (OperatingSystem.IsWindows() && !Path.HasExtension(file))
+            {
+                // A bare "python" means python.exe (or .cmd, ...) on Windows: try each PATHEXT extension too.
+                string[] extensions = (System.Environment.GetEnvironmentVariable("PATHEXT") ?? ".COM;.EXE;.BAT;.CMD").Split(';', StringSplitOptions.RemoveEmptyEntries);
+                candidates = candidates.SelectMany(c => extensions.Select(e => c + e)).ToList();
             }
             string? existing = null;
             foreach (string c in candidates)
