@@ -133,7 +133,7 @@ namespace ProcessKit
 
         /// <summary>Python's <c>terminate()</c> (SIGTERM to the group, SIGKILL after the grace period)
         /// or <c>kill()</c> when <paramref name="force"/>. Returns once the child exited; an exited child is left alone.</summary>
-        public void Stop(bool force, TimeSpan gracePeriod, string reason = "stop requested")
+        public void Stop(bool force, TimeSpan gracePeriod, string reason = "stop requested", CancellationToken cancellationToken = default)
         {
             if (!IsAlive)
             {
@@ -148,13 +148,17 @@ namespace ProcessKit
             else
             {
                 SendSignal(platform, ChildSignal.Terminate, reason);
-                if (!WaitForExit(gracePeriod))
+                if (!WaitForExit(gracePeriod, cancellationToken))
                 {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        return; // Ctrl+C during the grace period: SIGTERM was sent, nothing more
+                    }
                     ProcessLog.Info($"grace period of {gracePeriod.TotalSeconds:0.###}s expired for {Name} (pid {Id}); sending SIGKILL");
                     SendSignal(platform, ChildSignal.Kill, "grace period expired");
                 }
             }
-            WaitForExit(KillReapTimeout);
+            WaitForExit(KillReapTimeout, cancellationToken);
         }
 
         internal bool SendSignal(ProcessPlatform platform, ChildSignal signal, string reason)

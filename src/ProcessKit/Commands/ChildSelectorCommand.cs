@@ -18,6 +18,7 @@ namespace ProcessKit.Commands
 
         [Parameter(ParameterSetName = NameSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(ChildNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string[] Name { get; set; } = System.Array.Empty<string>();
 

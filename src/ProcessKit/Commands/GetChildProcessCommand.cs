@@ -10,6 +10,7 @@ namespace ProcessKit.Commands
     {
         [Parameter(ParameterSetName = "Name", Position = 0, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(ChildNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string[]? Name { get; set; }
 

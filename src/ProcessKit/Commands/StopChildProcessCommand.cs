@@ -7,8 +7,10 @@ namespace ProcessKit.Commands
     /// with -Force, <c>kill()</c>. Returns once the child has exited; an exited child is left as it is.</summary>
     [Cmdlet(VerbsLifecycle.Stop, "ChildProcess", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true)]
     [OutputType(typeof(ChildProcess))]
-    public sealed class StopChildProcessCommand : ChildSelectorCommand
+    public sealed class StopChildProcessCommand : ChildSelectorCommand, IDisposable
     {
+        private readonly System.Threading.CancellationTokenSource _cancel = new System.Threading.CancellationTokenSource();
+
         [Parameter]
         public SwitchParameter Force { get; set; }
 
@@ -25,7 +27,7 @@ namespace ProcessKit.Commands
             {
                 if (child.IsAlive && ShouldProcess($"{child.Name} (pid {child.Id})", Force ? "Kill (SIGKILL)" : "Terminate (SIGTERM)"))
                 {
-                    child.Stop(Force, TimeSpan.FromSeconds(GracePeriod), Force ? "Stop-ChildProcess -Force" : "Stop-ChildProcess");
+                    child.Stop(Force, TimeSpan.FromSeconds(GracePeriod), Force ? "Stop-ChildProcess -Force" : "Stop-ChildProcess", _cancel.Token);
                 }
                 if (PassThru)
                 {
@@ -33,5 +35,9 @@ namespace ProcessKit.Commands
                 }
             }
         }
+
+        protected override void StopProcessing() => _cancel.Cancel();
+
+        public void Dispose() => _cancel.Dispose();
     }
 }
