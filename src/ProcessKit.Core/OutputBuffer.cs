@@ -14,6 +14,8 @@ namespace ProcessKit
         public const int DefaultMaxChars = 4 * 1024 * 1024;
 
         private readonly object _sync = new object();
+        private readonly System.Threading.Tasks.TaskCompletionSource<bool> _completion =
+            new System.Threading.Tasks.TaskCompletionSource<bool>(System.Threading.Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Queue<string> _lines = new Queue<string>();
         private readonly Decoder _decoder = new UTF8Encoding(false, false).GetDecoder();
         private readonly StringBuilder _partial = new StringBuilder();
@@ -39,6 +41,9 @@ namespace ProcessKit
 
         /// <summary>True once the stream reached end of file and the last partial line was flushed.</summary>
         public bool Completed { get; private set; }
+
+        /// <summary>Completes at end of stream (what Receive-ChildProcess -Wait waits on, event-driven).</summary>
+        public System.Threading.Tasks.Task Completion => _completion.Task;
 
         /// <summary>Feeds raw bytes read from the pipe.</summary>
         public void Append(byte[] bytes, int count)
@@ -100,6 +105,7 @@ namespace ProcessKit
                 }
                 Completed = true;
             }
+            _completion.TrySetResult(true);
         }
 
         /// <summary>Returns the buffered lines; removes them unless <paramref name="keep"/>.

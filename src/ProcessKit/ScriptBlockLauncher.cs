@@ -40,6 +40,10 @@ __pkLog 20 'child process calling scriptblock'
 try {
     & { if ($__pkPayload.HasInput) { $__pkPayload.Input | & $__pkBlock @__pkArgs } else { & $__pkBlock @__pkArgs } } *>&1 | ForEach-Object {
         if ($_ -is [string] -and $_.IndexOfAny($__pkNewlines) -lt 0) { $__pkWriter.WriteLine(""`u{1e}PK1 S $_""); return }
+        if ($_ -is [int]) { $__pkWriter.WriteLine(""`u{1e}PK1 i $_""); return }
+        if ($_ -is [long]) { $__pkWriter.WriteLine(""`u{1e}PK1 l $_""); return }
+        if ($_ -is [double]) { $__pkWriter.WriteLine(""`u{1e}PK1 d "" + $_.ToString('R', [cultureinfo]::InvariantCulture)); return }
+        if ($_ -is [bool]) { $__pkWriter.WriteLine(""`u{1e}PK1 b $_""); return }
         $tag = switch ($_) {
             { $_ -is [System.Management.Automation.ErrorRecord] } { 'E'; break }
             { $_ -is [System.Management.Automation.WarningRecord] } { 'W'; break }

@@ -51,7 +51,11 @@ namespace ProcessKit.Unix
             var argv = new List<string>(request.Arguments.Count + 1) { request.FileName };
             argv.AddRange(request.Arguments);
 
-            ProcessLog.Debug($"spawning {name}: argv [{string.Join(", ", argv.Select(Abbreviate))}], working directory '{request.WorkingDirectory}', output {request.OutputMode}");
+            if (ProcessLog.IsEnabled(LogLevel.Debug))
+            {
+                ProcessLog.Debug($"spawning {name}: argv [{string.Join(", ", argv.Select(Abbreviate))}], working directory '{request.WorkingDirectory}', output {request.OutputMode}");
+            }
+
             SpawnedChild spawned = UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false);
 
             var child = new ChildProcess(name, spawned.Pid, request, table);

@@ -41,10 +41,14 @@ namespace ProcessKit.Commands
                 }
                 if (Wait)
                 {
-                    var deadline = DateTime.UtcNow + PipeDrainAfterExit;
-                    while ((!child.StandardOutput.Completed || !child.StandardError.Completed) && DateTime.UtcNow < deadline && !_cancel.IsCancellationRequested)
+                    try
                     {
-                        Thread.Sleep(10);
+                        System.Threading.Tasks.Task.WhenAll(child.StandardOutput.Completion, child.StandardError.Completion)
+                            .Wait(PipeDrainAfterExit, _cancel.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return; // Ctrl+C
                     }
                 }
                 var stdout = child.StandardOutput.Read(Keep, out long droppedOut);
