@@ -20,7 +20,7 @@ namespace ProcessKit
     {
         /// <summary>Captured into bounded in-memory buffers, read with Receive-ChildProcess.</summary>
         Capture,
-        /// <summary>Written to files (RedirectStandardOutput / RedirectStandardError).</summary>
+        /// <summary>A stream with a path (RedirectStandardOutput / RedirectStandardError) goes to its file; the other is captured.</summary>
         File,
         /// <summary>Shared with the session's console (Python's default).</summary>
         Console,

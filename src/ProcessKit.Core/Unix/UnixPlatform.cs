@@ -59,6 +59,7 @@ namespace ProcessKit.Unix
             SpawnedChild spawned = UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false);
 
             var child = new ChildProcess(name, spawned.Pid, request, table);
+            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
             if (request.Daemon)
             {
                 // Registered before the supervisor watches (and so may reap) it, so register/unregister stay ordered.
@@ -80,7 +81,6 @@ namespace ProcessKit.Unix
             {
                 FeedStdin(spawned.StdinFd, request.StandardInput!);
             }
-            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
             return child;
         }
 

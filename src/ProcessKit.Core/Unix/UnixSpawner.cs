@@ -95,39 +95,31 @@ namespace ProcessKit.Unix
                     AddOpen(fileActions, allocations, 0, "/dev/null", LibC.O_RDONLY);
                 }
 
-                // stdout / stderr
-                switch (stdio.Output)
+                // stdout / stderr: a stream with a path goes to its file, one without is captured through a pipe;
+                // in Console mode both stay the session's.
+                if (stdio.Output != OutputMode.Console)
                 {
-                    case OutputMode.Capture:
-                        LibC.CreatePipe(out stdoutR, out int ow);
-                        parentEnds.Add(stdoutR);
-                        childEnds.Add(ow);
-                        LibC.CreatePipe(out stderrR, out int ew);
-                        parentEnds.Add(stderrR);
-                        childEnds.Add(ew);
-                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, ow, 1), "adddup2(stdout)");
-                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, ew, 2), "adddup2(stderr)");
-                        break;
-                    case OutputMode.File:
-                        int flags = LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC;
-                        if (stdio.StdoutPath != null)
-                        {
-                            AddOpen(fileActions, allocations, 1, stdio.StdoutPath, flags);
-                        }
-                        if (stdio.StderrPath != null)
-                        {
-                            if (stdio.StderrPath == stdio.StdoutPath)
-                            {
-                                Check(LibC.posix_spawn_file_actions_adddup2(fileActions, 1, 2), "adddup2(stderr)");
-                            }
-                            else
-                            {
-                                AddOpen(fileActions, allocations, 2, stdio.StderrPath, flags);
-                            }
-                        }
-                        break;
-                    case OutputMode.Console:
-                        break;
+                    int flags = LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC;
+                    if (stdio.StdoutPath != null)
+                    {
+                        AddOpen(fileActions, allocations, 1, stdio.StdoutPath, flags);
+                    }
+                    else
+                    {
+                        stdoutR = AddCapturePipe(fileActions, 1, parentEnds, childEnds);
+                    }
+                    if (stdio.StderrPath == null)
+                    {
+                        stderrR = AddCapturePipe(fileActions, 2, parentEnds, childEnds);
+                    }
+                    else if (stdio.StderrPath == stdio.StdoutPath)
+                    {
+                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, 1, 2), "adddup2(stderr)");
+                    }
+                    else
+                    {
+                        AddOpen(fileActions, allocations, 2, stdio.StderrPath, flags);
+                    }
                 }
 
                 for (int i = 0; i < stdio.ExtraInputs.Count; i++)
@@ -217,6 +209,16 @@ namespace ProcessKit.Unix
                     Marshal.FreeHGlobal(p);
                 }
             }
+        }
+
+        /// <summary>A pipe whose write end becomes the child's <paramref name="target"/>; returns our read end.</summary>
+        private static int AddCapturePipe(IntPtr fileActions, int target, List<int> parentEnds, List<int> childEnds)
+        {
+            LibC.CreatePipe(out int readEnd, out int writeEnd);
+            parentEnds.Add(readEnd);
+            childEnds.Add(writeEnd);
+            Check(LibC.posix_spawn_file_actions_adddup2(fileActions, writeEnd, target), $"adddup2({target})");
+            return readEnd;
         }
 
         private static bool _noCloseFrom;

@@ -106,17 +106,27 @@ namespace ProcessKit.Windows
             switch (request.OutputMode)
             {
                 case OutputMode.Capture:
-                    (StdoutReader, Output) = CreatePipe(childWrites: true);
-                    (StderrReader, Error) = CreatePipe(childWrites: true);
-                    break;
                 case OutputMode.File:
-                    // As on Unix, a stream without a path keeps the session's.
+                    // A stream with a path goes to its file; a stream without one is captured, as on Unix.
                     string? outPath = request.StandardOutputPath;
                     string? errPath = request.StandardErrorPath;
-                    Output = outPath is null ? SessionHandle(Kernel32.STD_OUTPUT_HANDLE) : OutputFile(outPath);
-                    Error = errPath is null ? SessionHandle(Kernel32.STD_ERROR_HANDLE)
-                        : outPath != null && SamePath(outPath, errPath) ? Output // one handle, one file position: no overwriting
-                        : OutputFile(errPath);
+                    if (outPath is null)
+                    {
+                        (StdoutReader, Output) = CreatePipe(childWrites: true);
+                    }
+                    else
+                    {
+                        Output = OutputFile(outPath);
+                    }
+                    if (errPath is null)
+                    {
+                        (StderrReader, Error) = CreatePipe(childWrites: true);
+                    }
+                    else
+                    {
+                        Error = outPath != null && SamePath(outPath, errPath) ? Output // one handle, one file position: no overwriting
+                            : OutputFile(errPath);
+                    }
                     break;
                 default:
                     Output = SessionHandle(Kernel32.STD_OUTPUT_HANDLE);

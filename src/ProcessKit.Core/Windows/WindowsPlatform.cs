@@ -99,12 +99,12 @@ namespace ProcessKit.Windows
             }
 
             var child = new ChildProcess(name, spawned.Pid, request, table);
+            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
             var tracked = new Tracked(child, spawned);
             _tracked[child] = tracked;
             tracked.Output = Task.WhenAll(Pump(stdio.StdoutReader, child.StandardOutput), Pump(stdio.StderrReader, child.StandardError));
             Feed(stdio.StdinWriter, request.StandardInput);
             WatchExit(tracked);
-            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
             return child;
         }
 

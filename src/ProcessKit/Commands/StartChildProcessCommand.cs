@@ -141,8 +141,8 @@ namespace ProcessKit.Commands
                     throw new ChildStartException("-UseConsole cannot be combined with -RedirectStandardOutput or -RedirectStandardError.");
                 }
                 request.OutputMode = OutputMode.File;
-                request.StandardOutputPath = RedirectStandardOutput is null ? SpawnRequest.NullDevice : ResolveOutputFile(RedirectStandardOutput);
-                request.StandardErrorPath = RedirectStandardError is null ? SpawnRequest.NullDevice : ResolveOutputFile(RedirectStandardError);
+                request.StandardOutputPath = RedirectStandardOutput is null ? null : ResolveOutputFile(RedirectStandardOutput);
+                request.StandardErrorPath = RedirectStandardError is null ? null : ResolveOutputFile(RedirectStandardError); // the other stream stays captured
             }
         }
 
