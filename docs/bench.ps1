@@ -60,6 +60,12 @@ function Get-RssKiB([int] $Id) {
     if ($line) { [long] ($line -replace '[^0-9]', '') } else { 0 }
 }
 
+# Proportional set size in KiB (shared pages divided among their users; 0 when unavailable).
+function Get-PssKiB([int] $Id) {
+    $line = Get-Content "/proc/$Id/smaps_rollup" -ErrorAction SilentlyContinue | Where-Object { $_ -like 'Pss:*' } | Select-Object -First 1
+    if ($line) { [long] ($line -replace '[^0-9]', '') } else { 0 }
+}
+
 # Parent pid of every process, from /proc/<pid>/stat (field 4, after the parenthesised command name).
 function Get-ParentMap {
     $map = @{}
@@ -660,10 +666,12 @@ try {
             $f = $_.Trim() -split '\s+', 3
             [pscustomobject]@{ Id = [int] $f[0]; ParentId = [int] $f[1] }
         })
-        $guardian = $guardians | Where-Object ParentId -eq $PID | Select-Object -First 1
-        if ($guardian) {
-            $rss = (Get-RssKiB $guardian.Id) * 1KB
-            Add-Row '6d. lifeline guardian RSS (one per session, 41 daemons registered)' $rss (Format-Bytes $rss) '— (no peer; python''s resource_tracker is a whole python process)' ([double]::NaN) '—'
+        $mine = @($guardians | Where-Object ParentId -eq $PID)
+        if ($mine.Count -gt 0) {
+            # One guardian per running daemon: report the median RSS and PSS (its shell pages are shared).
+            $rss = (Get-Median @($mine | ForEach-Object { Get-RssKiB $_.Id })) * 1KB
+            $pss = (Get-Median @($mine | ForEach-Object { Get-PssKiB $_.Id })) * 1KB
+            Add-Row "6d. lifeline guardian per daemon ($($mine.Count) running): RSS, PSS" $rss ('{0} RSS, {1} PSS' -f (Format-Bytes $rss), (Format-Bytes $pss)) '— (no peer; python''s resource_tracker is a whole python process)' ([double]::NaN) '—'
         } else {
             $notes.Add("6d: no processkit-guardian whose parent is this session ($PID) was found (found $($guardians.Count) others).")
         }

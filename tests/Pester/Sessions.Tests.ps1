@@ -217,45 +217,6 @@ Import-Module '$ModulePath'
             }
         }
 
-        It 'after the session pwsh is killed with SIGKILL, daemons and their trees are gone within 5 s; the non-daemon keeps running' {
-            $pidFile = Join-Path $TestDrive 'kill.pid'
-            $log = Join-Path $TestDrive 'kill.log'
-            $proc = Start-PwshScript -ScriptPath $SessionScript -ArgumentList $ModulePath, $pidFile, 'block' -LogPath $log
-            try {
-                $daemon, $daemonSh, $grand, $plain, $session = Read-PidFile -Path $pidFile -Count 5 -Timeout 120
-                $session | Should -Be $proc.Id
-                foreach ($id in $daemon, $daemonSh, $grand, $plain) { Test-PidAlive -Id $id | Should -BeTrue }
-                Send-Signal -Id $proc.Id -Signal KILL
-                $proc.WaitForExit(30000) | Should -BeTrue
-                Wait-Until { -not (Test-PidAlive -Id $daemon) } -Timeout 5 | Should -BeTrue -Because 'a daemon ends even when its session is SIGKILLed'
-                Wait-Until { -not (Test-PidAlive -Id $daemonSh) } -Timeout 5 | Should -BeTrue
-                Wait-Until { -not (Test-PidAlive -Id $grand) } -Timeout 5 | Should -BeTrue
-                Test-PidAlive -Id $plain | Should -BeTrue
-            } finally {
-                if (-not $proc.HasExited) { $proc.Kill() }
-                $proc.Dispose()
-                Register-PidFile -Path $pidFile, "$pidFile.grand", "$pidFile.partial"
-            }
-        }
-
-        It 'after the session pwsh gets SIGTERM, daemons and their trees are gone within 5 s; the non-daemon keeps running' {
-            $pidFile = Join-Path $TestDrive 'term.pid'
-            $log = Join-Path $TestDrive 'term.log'
-            $proc = Start-PwshScript -ScriptPath $SessionScript -ArgumentList $ModulePath, $pidFile, 'block' -LogPath $log
-            try {
-                $daemon, $daemonSh, $grand, $plain, $null = Read-PidFile -Path $pidFile -Count 5 -Timeout 120
-                foreach ($id in $daemon, $daemonSh, $grand, $plain) { Test-PidAlive -Id $id | Should -BeTrue }
-                Send-Signal -Id $proc.Id -Signal TERM
-                $proc.WaitForExit(30000) | Should -BeTrue -Because 'pwsh ends on SIGTERM'
-                Wait-Until { -not (Test-PidAlive -Id $daemon) } -Timeout 5 | Should -BeTrue -Because 'a daemon ends when its session gets SIGTERM'
-                Wait-Until { -not (Test-PidAlive -Id $daemonSh) } -Timeout 5 | Should -BeTrue
-                Wait-Until { -not (Test-PidAlive -Id $grand) } -Timeout 5 | Should -BeTrue
-                Test-PidAlive -Id $plain | Should -BeTrue
-            } finally {
-                if (-not $proc.HasExited) { $proc.Kill() }
-                $proc.Dispose()
-                Register-PidFile -Path $pidFile, "$pidFile.grand", "$pidFile.partial"
-            }
-        }
+        # SIGKILL, SIGTERM, SIGHUP, SIGINT and crashes of the session: see Daemons.Tests.ps1.
     }
 }
