@@ -1,6 +1,11 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+
 namespace ProcessKit
 {
-    /// <summary>The environment variables every child sees.</summary>
+    /// <summary>The environment variables every child sees, and how a child's environment is built.</summary>
     public static class ChildEnvironment
     {
         /// <summary>The child's name (Python's <c>current_process().name</c>).</summary>
@@ -11,5 +16,38 @@ namespace ProcessKit
 
         /// <summary>The log level the parent enabled, so a scriptblock child logs its own side at the same level.</summary>
         public const string LogLevelVariable = "PROCESSKIT_LOG_LEVEL";
+
+        /// <summary>The session's environment with <paramref name="overrides"/> applied (a null value removes the
+        /// variable) and, for a scriptblock child, the enabled log level handed on. Names compare as the OS does:
+        /// case-insensitively on Windows, so <c>@{ path = $null }</c> removes <c>Path</c> there.</summary>
+        public static Dictionary<string, string> Build(IDictionary current, IEnumerable<KeyValuePair<string, string?>>? overrides, LogLevel? handOnLevel)
+        {
+            var env = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+            foreach (DictionaryEntry e in current)
+            {
+                env[(string)e.Key] = (string?)e.Value ?? string.Empty;
+            }
+            env.Remove(LogLevelVariable);
+            if (handOnLevel is LogLevel level)
+            {
+                env[LogLevelVariable] = ((int)level).ToString(CultureInfo.InvariantCulture);
+            }
+            foreach (var kv in overrides ?? Array.Empty<KeyValuePair<string, string?>>())
+            {
+                if (string.IsNullOrEmpty(kv.Key) || kv.Key.IndexOf('=') >= 0 || kv.Key.IndexOf('\0') >= 0)
+                {
+                    throw new ChildStartException($"'{kv.Key}' is not a valid environment variable name.");
+                }
+                if (kv.Value is null)
+                {
+                    env.Remove(kv.Key);
+                }
+                else
+                {
+                    env[kv.Key] = kv.Value;
+                }
+            }
+            return env;
+        }
     }
 }

@@ -149,80 +149,25 @@ namespace ProcessKit.Commands
         /// <summary>The session's environment, with -Environment applied ($null removes) and the log level handed on.</summary>
         private Dictionary<string, string> BuildEnvironment(ChildKind kind)
         {
-            // Windows environment names are case-insensitive: -Environment @{ path = $null } must remove Path.
-            var env = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
-            foreach (DictionaryEntry e in System.Environment.GetEnvironmentVariables())
-            {
-                env[(string)e.Key] = (string?)e.Value ?? string.Empty;
-            }
-            env.Remove(ChildEnvironment.LogLevelVariable);
-            if (kind == ChildKind.ScriptBlock && ProcessLog.Level is LogLevel level)
-            {
-                env[ChildEnvironment.LogLevelVariable] = ((int)level).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
+            var overrides = new List<KeyValuePair<string, string?>>();
             if (Environment != null)
             {
                 foreach (DictionaryEntry e in Environment)
                 {
-                    string key = LanguagePrimitives.ConvertTo<string>(e.Key);
-                    if (string.IsNullOrEmpty(key) || key.IndexOf('=') >= 0)
-                    {
-                        throw new ChildStartException($"'{key}' is not a valid environment variable name.");
-                    }
                     object? value = e.Value is PSObject pso ? pso.BaseObject : e.Value;
-                    if (value is null)
-                    {
-                        env.Remove(key);
-                    }
-                    else
-                    {
-                        env[key] = LanguagePrimitives.ConvertTo<string>(value);
-                    }
+                    overrides.Add(new KeyValuePair<string, string?>(LanguagePrimitives.ConvertTo<string>(e.Key), value is null ? null : LanguagePrimitives.ConvertTo<string>(value)));
                 }
             }
-            return env;
+            return ChildEnvironment.Build(System.Environment.GetEnvironmentVariables(), overrides, kind == ChildKind.ScriptBlock ? ProcessLog.Level : null);
         }
 
-        /// <summary>A path (relative to the PowerShell location) or a bare name searched on PATH, then in the location.</summary>
+        /// <summary>A path (relative to the PowerShell location, PowerShell drives allowed) or a bare name searched on
+        /// PATH, then in the location.</summary>
         private string ResolveProgram(string file)
         {
-            var platform = ProcessPlatform.Current;
-            bool hasDirectory = file.IndexOf('/') >= 0 || file.IndexOf(Path.DirectorySeparatorChar) >= 0 || file.StartsWith("~", StringComparison.Ordinal);
-            var candidates = new List<string>();
-            if (hasDirectory)
-            {
-                candidates.Add(GetUnresolvedProviderPathFromPSPath(file));
-            }
-            else
-            {
-                string path = System.Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-                candidates.AddRange(path.Split(Path.PathSeparator).Where(d => d.Length > 0).Select(d => Path.Combine(d, file)));
-                candidates.Add(Path.Combine(SessionState.Path.CurrentFileSystemLocation.ProviderPath, file));
-            }
-            if (OperatingSystem.IsWindows() && !Path.HasExtension(file))
-            {
-                // A bare "python" means python.exe (or .cmd, ...) on Windows: try each PATHEXT extension too.
-                string[] extensions = (System.Environment.GetEnvironmentVariable("PATHEXT") ?? ".COM;.EXE;.BAT;.CMD").Split(';', StringSplitOptions.RemoveEmptyEntries);
-                candidates = candidates.SelectMany(c => extensions.Select(e => c + e)).ToList();
-            }
-            string? existing = null;
-            foreach (string c in candidates)
-            {
-                if (File.Exists(c))
-                {
-                    existing ??= c;
-                    if (platform.IsExecutable(c))
-                    {
-                        return c;
-                    }
-                }
-            }
-            if (existing != null)
-            {
-                throw new ChildStartException($"Cannot start '{file}': Permission denied ('{existing}' is not executable).", 13);
-            }
-            string where = hasDirectory ? $"'{candidates[0]}'" : "PATH or the current location";
-            throw new ChildStartException($"Cannot start '{file}': No such file or directory (not found in {where}).", 2);
+            string location = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+            string candidate = ProgramLocator.HasDirectory(file) ? GetUnresolvedProviderPathFromPSPath(file) : file;
+            return ProgramLocator.Resolve(candidate, location, System.Environment.GetEnvironmentVariable("PATH"), ProcessPlatform.Current.IsExecutable);
         }
 
         private string ResolveWorkingDirectory()
