@@ -19,6 +19,7 @@ namespace ProcessKit.Unix
         private readonly Lifeline _lifeline = new Lifeline();
         private readonly Supervisor _supervisor;
         private readonly PosixSignalRegistration? _sighup;
+        private readonly PosixSignalRegistration? _sigterm;
 
         public UnixPlatform()
         {
@@ -28,10 +29,13 @@ namespace ProcessKit.Unix
             {
                 // Terminal closed: not cancelled, so the runtime's default (ending the process) still follows.
                 _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => OnSessionProcessEnding("the session received SIGHUP"));
+                // pwsh ends on SIGTERM without raising ProcessExit; end (and log) the daemons first. Not cancelled.
+                _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => OnSessionProcessEnding("the session received SIGTERM"));
             }
             catch (PlatformNotSupportedException)
             {
                 _sighup = null;
+                _sigterm = null;
             }
         }
 
