@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -133,32 +134,62 @@ namespace ProcessKit
 
         /// <summary>Python's <c>terminate()</c> (SIGTERM to the group, SIGKILL after the grace period)
         /// or <c>kill()</c> when <paramref name="force"/>. Returns once the child exited; an exited child is left alone.</summary>
-        public void Stop(bool force, TimeSpan gracePeriod, string reason = "stop requested", CancellationToken cancellationToken = default)
+        public void Stop(bool force, TimeSpan gracePeriod, string reason = "stop requested", CancellationToken cancellationToken = default) =>
+            StopAll(new[] { this }, force, _ => gracePeriod, reason, null, cancellationToken);
+
+        /// <summary>Stops many children at once: every signal first, then one shared grace period, then SIGKILL for those
+        /// still alive, so N stubborn children cost one grace period, not N. <paramref name="waitLimit"/> bounds the whole
+        /// wait (process exit: the lifeline guardians finish the job); a child whose grace is longer than it is not
+        /// SIGKILLed here. Ctrl+C (<paramref name="cancellationToken"/>) ends the wait; signals already sent stay sent.</summary>
+        public static void StopAll(IReadOnlyList<ChildProcess> children, bool force, Func<ChildProcess, TimeSpan> gracePeriod, string reason,
+            TimeSpan? waitLimit = null, CancellationToken cancellationToken = default)
         {
-            if (!IsAlive)
+            var platform = ProcessPlatform.Current;
+            var running = new List<ChildProcess>();
+            foreach (var child in children)
+            {
+                if (child.IsAlive)
+                {
+                    child._stopRequested = true;
+                    child.SendSignal(platform, force ? ChildSignal.Kill : ChildSignal.Terminate, reason);
+                    running.Add(child);
+                }
+            }
+            DateTime start = DateTime.UtcNow;
+            if (!force)
+            {
+                foreach (var child in running)
+                {
+                    TimeSpan grace = gracePeriod(child);
+                    bool mayKill = !waitLimit.HasValue || grace <= waitLimit.Value;
+                    TimeSpan wait = mayKill ? grace : waitLimit!.Value;
+                    TimeSpan left = wait - (DateTime.UtcNow - start);
+                    if (child.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken))
+                    {
+                        continue;
+                    }
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    if (mayKill)
+                    {
+                        ProcessLog.Info($"grace period of {grace.TotalSeconds:0.###}s expired for {child.Name} (pid {child.Id}); sending SIGKILL");
+                        child.SendSignal(platform, ChildSignal.Kill, "grace period expired");
+                    }
+                }
+            }
+            if (waitLimit.HasValue)
             {
                 return;
             }
-            _stopRequested = true;
-            var platform = ProcessPlatform.Current;
-            if (force)
+            foreach (var child in running)
             {
-                SendSignal(platform, ChildSignal.Kill, reason);
-            }
-            else
-            {
-                SendSignal(platform, ChildSignal.Terminate, reason);
-                if (!WaitForExit(gracePeriod, cancellationToken))
+                if (!child.WaitForExit(KillReapTimeout, cancellationToken) && cancellationToken.IsCancellationRequested)
                 {
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        return; // Ctrl+C during the grace period: SIGTERM was sent, nothing more
-                    }
-                    ProcessLog.Info($"grace period of {gracePeriod.TotalSeconds:0.###}s expired for {Name} (pid {Id}); sending SIGKILL");
-                    SendSignal(platform, ChildSignal.Kill, "grace period expired");
+                    return;
                 }
             }
-            WaitForExit(KillReapTimeout, cancellationToken);
         }
 
         internal bool SendSignal(ProcessPlatform platform, ChildSignal signal, string reason)
@@ -174,9 +205,6 @@ namespace ProcessKit
                 return true;
             }
         }
-
-        /// <summary>Marks the stop as ours without signalling (the session-end path signals many at once).</summary>
-        internal void MarkStopRequested() => _stopRequested = true;
 
         /// <summary>Called by the supervisor, under <see cref="Sync"/>, once the child was reaped.</summary>
         internal void SetExited(int? exitCode, DateTime exitTime)

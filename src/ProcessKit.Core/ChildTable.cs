@@ -139,39 +139,11 @@ namespace ProcessKit
 
         internal static void EndDaemons(IReadOnlyList<ChildProcess> daemons, string why, TimeSpan? maxWait = null)
         {
-            if (daemons.Count == 0)
-            {
-                return;
-            }
-            var platform = ProcessPlatform.Current;
-            DateTime start = DateTime.UtcNow;
             foreach (var d in daemons)
             {
                 ProcessLog.Info($"ending daemon {d.Name} (pid {d.Id}) because {why}");
-                d.MarkStopRequested();
-                d.SendSignal(platform, ChildSignal.Terminate, why);
             }
-            foreach (var d in daemons)
-            {
-                TimeSpan grace = d.DaemonGracePeriod;
-                if (maxWait.HasValue && maxWait.Value < grace)
-                {
-                    grace = maxWait.Value;
-                }
-                TimeSpan left = grace - (DateTime.UtcNow - start);
-                if (!d.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero) && (!maxWait.HasValue || d.DaemonGracePeriod <= maxWait.Value))
-                {
-                    ProcessLog.Info($"grace period of {d.DaemonGracePeriod.TotalSeconds:0.###}s expired for daemon {d.Name} (pid {d.Id}); sending SIGKILL");
-                    d.SendSignal(platform, ChildSignal.Kill, "grace period expired at session end");
-                }
-            }
-            if (!maxWait.HasValue)
-            {
-                foreach (var d in daemons)
-                {
-                    d.WaitForExit(ChildProcess.KillReapTimeout);
-                }
-            }
+            ChildProcess.StopAll(daemons, force: false, d => d.DaemonGracePeriod, why, maxWait);
         }
     }
 }

@@ -363,4 +363,19 @@ Describe 'Stop-ChildProcess' {
         Stop-ChildProcess $p -Force
         Get-ChildExitCode $p | Should -Be -9
     }
+
+    It 'stops many children that ignore SIGTERM with one shared grace period, not one each' {
+        $dir = Join-Path $TestDrive 'many-stubborn'
+        $null = New-Item -ItemType Directory -Path $dir
+        $kids = 1..30 | ForEach-Object {
+            Start-ChildProcess -FilePath sh -ArgumentList '-c', 'trap "" TERM; echo ready > "$1"; while :; do sleep 0.1; done', 'sh', (Join-Path $dir "$_.ready")
+        }
+        Wait-Until { @(Get-ChildItem $dir).Count -eq 30 } -Timeout 60 | Should -BeTrue
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $kids | Stop-ChildProcess -GracePeriod 1
+        # One after another this would take 30 s; together about one grace period. 15 s leaves room for a loaded machine.
+        $sw.Elapsed.TotalSeconds | Should -BeLessThan 15
+        $kids | Get-ChildExitCode | Sort-Object -Unique | Should -Be -9
+        $kids | Where-Object { Test-PidAlive -Id $_.Id } | Should -BeNullOrEmpty
+    }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 
 namespace ProcessKit.Commands
@@ -10,6 +11,7 @@ namespace ProcessKit.Commands
     public sealed class StopChildProcessCommand : ChildSelectorCommand, IDisposable
     {
         private readonly System.Threading.CancellationTokenSource _cancel = new System.Threading.CancellationTokenSource();
+        private readonly List<ChildProcess> _toStop = new List<ChildProcess>();
 
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -25,14 +27,25 @@ namespace ProcessKit.Commands
         {
             foreach (var child in SelectChildren())
             {
-                if (child.IsAlive && ShouldProcess($"{child.Name} (pid {child.Id})", Force ? "Kill (SIGKILL)" : "Terminate (SIGTERM)"))
+                if (child.IsAlive && !_toStop.Contains(child) && ShouldProcess($"{child.Name} (pid {child.Id})", Force ? "Kill (SIGKILL)" : "Terminate (SIGTERM)"))
                 {
-                    child.Stop(Force, TimeSpan.FromSeconds(GracePeriod), Force ? "Stop-ChildProcess -Force" : "Stop-ChildProcess", _cancel.Token);
+                    _toStop.Add(child);
                 }
-                if (PassThru)
+                else if (PassThru && !child.IsAlive)
                 {
                     WriteObject(child);
                 }
+            }
+        }
+
+        /// <summary>Every selected child is signalled first, then they share one grace period: stopping 100 children
+        /// that ignore SIGTERM takes one grace period, not 100.</summary>
+        protected override void EndProcessing()
+        {
+            ChildProcess.StopAll(_toStop, Force, _ => TimeSpan.FromSeconds(GracePeriod), Force ? "Stop-ChildProcess -Force" : "Stop-ChildProcess", null, _cancel.Token);
+            if (PassThru)
+            {
+                WriteObject(_toStop, enumerateCollection: true);
             }
         }
 
