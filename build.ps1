@@ -60,6 +60,7 @@ function Invoke-BuildTask {
     } else {
         Write-Warning 'src/ProcessKit/ProcessKit.Format.ps1xml not found; the manifest lists it, so Import-Module will fail.'
     }
+    Copy-Item src/ProcessKit/en-US -Destination $ModuleDir -Recurse   # MAML help: en-US/ProcessKit.dll-Help.xml for Get-Help
     Write-Host "Module assembled in out/ProcessKit ($Configuration)"
 }
 

@@ -14,6 +14,8 @@ namespace ProcessKit
         private static readonly List<WeakReference<ChildTable>> AllTables = new List<WeakReference<ChildTable>>();
 
         private readonly object _sync = new object();
+        /// <summary>Serialises starts within a session, so the number a name takes is the number of the start.</summary>
+        private readonly object _startSync = new object();
         private readonly List<ChildProcess> _children = new List<ChildProcess>();
         private int _counter;
         private bool _closed;
@@ -42,31 +44,36 @@ namespace ProcessKit
             get { lock (_sync) { return _children.ToArray(); } }
         }
 
-        /// <summary>The next default name: <c>Process-N</c>, or <c>&lt;own name&gt;:N</c> inside a ProcessKit child.</summary>
-        public string NextDefaultName()
+        /// <summary>The default name of the n-th child: <c>Process-n</c>, or <c>&lt;own name&gt;:n</c> inside a ProcessKit child.</summary>
+        public static string DefaultName(int n)
         {
-            int n = Interlocked.Increment(ref _counter);
             string? parent = Environment.GetEnvironmentVariable(ChildEnvironment.NameVariable);
             return string.IsNullOrEmpty(parent) ? $"Process-{n}" : $"{parent}:{n}";
         }
 
-        /// <summary>Starts a child and tracks it. Throws <see cref="ChildStartException"/> with the OS reason;
-        /// nothing is tracked then.</summary>
-        public ChildProcess Start(string name, SpawnRequest request)
+        /// <summary>Starts a child and tracks it. As Python's process counter, every child started takes the next
+        /// number, named or not, and an unnamed one is called by it (<see cref="DefaultName"/>); a failed start takes
+        /// no number. Throws <see cref="ChildStartException"/> with the OS reason; nothing is tracked then.</summary>
+        public ChildProcess Start(string? name, SpawnRequest request)
         {
-            lock (_sync)
+            lock (_startSync)
             {
-                if (_closed)
+                lock (_sync)
                 {
-                    throw new InvalidOperationException("The session that owns this child table has ended.");
+                    if (_closed)
+                    {
+                        throw new InvalidOperationException("The session that owns this child table has ended.");
+                    }
                 }
+                int n = _counter + 1;
+                ChildProcess child = ProcessPlatform.Current.Start(name ?? DefaultName(n), request, this);
+                _counter = n;
+                lock (_sync)
+                {
+                    _children.Add(child);
+                }
+                return child;
             }
-            ChildProcess child = ProcessPlatform.Current.Start(name, request, this);
-            lock (_sync)
-            {
-                _children.Add(child);
-            }
-            return child;
         }
 
         public ChildProcess? FindById(int id)

@@ -20,42 +20,57 @@ namespace ProcessKit.Commands
         /// <summary>Serialization depth of arguments, $using: values and output (Start-Job uses 1; 2 keeps one more level).</summary>
         private const int SerializationDepth = 2;
 
+        /// <summary>The child's side. Framed mode (stdout captured): every record becomes one line for
+        /// <see cref="ChildRecordReader"/>, log records go the same way. Plain mode (-UseConsole, or stdout redirected
+        /// to a file): output is formatted by the child's host as at a prompt, errors go to stderr, log records are
+        /// written to stderr in Python's format.</summary>
         private const string Bootstrap = @"
 $__pkPayload = [System.Management.Automation.PSSerializer]::Deserialize([System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false)).ReadToEnd())
-$__pkWriter = [System.IO.StreamWriter]::new([Console]::OpenStandardOutput(), [System.Text.UTF8Encoding]::new($false))
-$__pkWriter.AutoFlush = $true
+$__pkFramed = $__pkPayload.Framed
+if ($__pkFramed) {
+    $__pkWriter = [System.IO.StreamWriter]::new([Console]::OpenStandardOutput(), [System.Text.UTF8Encoding]::new($false))
+    $__pkWriter.AutoFlush = $true
+}
 $__pkLevel = $env:PROCESSKIT_LOG_LEVEL
 function __pkFrame([string]$tag, $item) {
     $xml = [System.Management.Automation.PSSerializer]::Serialize($item, 2)
     $__pkWriter.WriteLine(""`u{1e}PK1 $tag "" + [Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($xml)))
 }
 function __pkLog([int]$level, [string]$message) {
-    if ($__pkLevel -and $level -ge [int]$__pkLevel) { $__pkWriter.WriteLine(""`u{1e}PK1 L $level $message"") }
+    if (-not $__pkLevel -or $level -lt [int]$__pkLevel) { return }
+    if ($__pkFramed) { $__pkWriter.WriteLine(""`u{1e}PK1 L $level $message""); return }
+    $name = @{ 10 = 'DEBUG'; 20 = 'INFO'; 30 = 'WARNING' }[$level]
+    [Console]::Error.WriteLine(""[$(if ($name) { $name } else { 'ERROR' })/$env:PROCESSKIT_NAME] $message"")
 }
 $__pkNewlines = [char[]]""`r`n""
 $__PKUsing = $__pkPayload.Using
 $__pkArgs = @($__pkPayload.Args)
 $__pkBlock = [scriptblock]::Create($__pkPayload.Script)
+$__pkRun = { if ($__pkPayload.HasInput) { $__pkPayload.Input | & $__pkBlock @__pkArgs } else { & $__pkBlock @__pkArgs } }
 __pkLog 20 'child process calling scriptblock'
 try {
-    & { if ($__pkPayload.HasInput) { $__pkPayload.Input | & $__pkBlock @__pkArgs } else { & $__pkBlock @__pkArgs } } *>&1 | ForEach-Object {
-        if ($_ -is [string] -and $_.IndexOfAny($__pkNewlines) -lt 0) { $__pkWriter.WriteLine(""`u{1e}PK1 S $_""); return }
-        if ($_ -is [int]) { $__pkWriter.WriteLine(""`u{1e}PK1 i $_""); return }
-        if ($_ -is [long]) { $__pkWriter.WriteLine(""`u{1e}PK1 l $_""); return }
-        if ($_ -is [double]) { $__pkWriter.WriteLine(""`u{1e}PK1 d "" + $_.ToString('R', [cultureinfo]::InvariantCulture)); return }
-        if ($_ -is [bool]) { $__pkWriter.WriteLine(""`u{1e}PK1 b $_""); return }
-        $tag = switch ($_) {
-            { $_ -is [System.Management.Automation.ErrorRecord] } { 'E'; break }
-            { $_ -is [System.Management.Automation.WarningRecord] } { 'W'; break }
-            { $_ -is [System.Management.Automation.VerboseRecord] } { 'V'; break }
-            { $_ -is [System.Management.Automation.DebugRecord] } { 'D'; break }
-            { $_ -is [System.Management.Automation.InformationRecord] } { 'I'; break }
-            default { 'O' }
+    if (-not $__pkFramed) {
+        & $__pkRun | Out-Default
+    } else {
+        & $__pkRun *>&1 | ForEach-Object {
+            if ($_ -is [string] -and $_.IndexOfAny($__pkNewlines) -lt 0) { $__pkWriter.WriteLine(""`u{1e}PK1 S $_""); return }
+            if ($_ -is [int]) { $__pkWriter.WriteLine(""`u{1e}PK1 i $_""); return }
+            if ($_ -is [long]) { $__pkWriter.WriteLine(""`u{1e}PK1 l $_""); return }
+            if ($_ -is [double]) { $__pkWriter.WriteLine(""`u{1e}PK1 d "" + $_.ToString('R', [cultureinfo]::InvariantCulture)); return }
+            if ($_ -is [bool]) { $__pkWriter.WriteLine(""`u{1e}PK1 b $_""); return }
+            $tag = switch ($_) {
+                { $_ -is [System.Management.Automation.ErrorRecord] } { 'E'; break }
+                { $_ -is [System.Management.Automation.WarningRecord] } { 'W'; break }
+                { $_ -is [System.Management.Automation.VerboseRecord] } { 'V'; break }
+                { $_ -is [System.Management.Automation.DebugRecord] } { 'D'; break }
+                { $_ -is [System.Management.Automation.InformationRecord] } { 'I'; break }
+                default { 'O' }
+            }
+            __pkFrame $tag $_
         }
-        __pkFrame $tag $_
     }
 } catch {
-    __pkFrame 'E' $_
+    if ($__pkFramed) { __pkFrame 'E' $_ } else { [Console]::Error.WriteLine(($_ | Out-String).TrimEnd()) }
     __pkLog 20 'process exiting with exitcode 1'
     exit 1
 }
@@ -90,12 +105,12 @@ exit 0
             {
                 file = "pwsh"; // hosted elsewhere (e.g. a test host): the caller resolves it on PATH
             }
-            args.AddRange(new[] { "-NoProfile", "-NonInteractive", "-NoLogo", "-EncodedCommand", EncodedBootstrap });
+            args.AddRange(new[] { "-NoProfile", "-NonInteractive", "-NoLogo", "-OutputFormat", "Text", "-EncodedCommand", EncodedBootstrap });
             return (file, args);
         }
 
         /// <summary>The stdin payload: CLIXML of the script (with $using: rewritten), its arguments and input.</summary>
-        public static byte[] Payload(ScriptBlock scriptBlock, object[]? arguments, IList<object?>? input, System.Management.Automation.SessionState session)
+        public static byte[] Payload(ScriptBlock scriptBlock, object[]? arguments, IList<object?>? input, bool framed, System.Management.Automation.SessionState session)
         {
             var usingValues = new Hashtable(StringComparer.OrdinalIgnoreCase);
             string script = RewriteUsing(scriptBlock, session, usingValues);
@@ -106,6 +121,7 @@ exit 0
                 ["Using"] = usingValues,
                 ["HasInput"] = input != null,
                 ["Input"] = input?.ToArray() ?? Array.Empty<object?>(),
+                ["Framed"] = framed,
             };
             return Encoding.UTF8.GetBytes(PSSerializer.Serialize(payload, SerializationDepth));
         }

@@ -324,3 +324,47 @@ Describe 'Receive-ChildProcess: program children and capture' {
         { Receive-ChildProcess $p -ErrorAction Stop } | Should -Throw -ErrorId 'ChildProcessRemoved*'
     }
 }
+
+Describe 'Scriptblock children outside capture, and pipeline input to programs' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        Import-Module (Get-ProcessKitModulePath) -Force
+    }
+    AfterEach { Clear-TestProcess }
+
+    It 'a scriptblock child with -RedirectStandardOutput writes formatted text, not ProcessKit records' {
+        $out = Join-Path $TestDrive 'sb.out'
+        $p = Start-ChildProcess { 'to file'; 7; [pscustomobject]@{ answer = 42 } } -RedirectStandardOutput $out
+        Wait-ChildProcess $p -Timeout 60 -ErrorAction Stop
+        $p.ExitCode | Should -Be 0
+        $text = Get-Content -LiteralPath $out -Raw
+        $text | Should -Not -Match "`u{1e}"
+        $text | Should -Match 'to file'
+        $text | Should -Match '(?m)^7\s*$'
+        $text | Should -Match 'answer'
+        $text | Should -Match '(?m)^\s*42\s*$'
+    }
+
+    It 'a scriptblock child with -RedirectStandardOutput that throws exits 1 and writes the error to stderr' {
+        $out = Join-Path $TestDrive 'throw.out'
+        $err = Join-Path $TestDrive 'throw.err'
+        $p = Start-ChildProcess { 'before'; throw 'kaboom' } -RedirectStandardOutput $out -RedirectStandardError $err
+        Wait-ChildProcess $p -Timeout 60 -ErrorAction Stop
+        $p.ExitCode | Should -Be 1
+        Get-Content -LiteralPath $out -Raw | Should -Match 'before'
+        Get-Content -LiteralPath $err -Raw | Should -Match 'kaboom'
+        Get-Content -LiteralPath $err -Raw | Should -Not -Match 'CLIXML'
+    }
+
+    It 'pipeline input reaches a program child''s stdin as lines of text' {
+        $p = 'a', 'b c', 3 | Start-ChildProcess -FilePath cat
+        Receive-ChildProcess $p -Wait | Should -Be @('a', 'b c', '3')
+        $p.ExitCode | Should -Be 0
+    }
+
+    It 'without pipeline input a program child reads end of file at once' {
+        $p = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'cat; echo done'
+        Receive-ChildProcess $p -Wait | Should -Be @('done')
+    }
+}
+

@@ -22,7 +22,7 @@ namespace ProcessKit.Tests
         private ChildProcess Sh(string script, string? name = null, bool daemon = false)
         {
             var request = new SpawnRequest("/bin/sh", new[] { "-c", script }, Path.GetTempPath()) { Daemon = daemon };
-            return _table.Start(name ?? _table.NextDefaultName(), request);
+            return _table.Start(name, request);
         }
 
         [Fact]
@@ -140,12 +140,14 @@ namespace ProcessKit.Tests
         }
 
         [Fact]
-        public void DefaultNamesCountUpPerTable()
+        public void DefaultNamesCountEveryStartPerTableAsPython()
         {
             var other = new ChildTable("other");
-            Assert.Equal("Process-1", _table.NextDefaultName());
-            Assert.Equal("Process-2", _table.NextDefaultName());
-            Assert.Equal("Process-1", other.NextDefaultName());
+            Assert.Equal("Process-1", Sh("exit 0").Name);
+            Assert.Equal("w", Sh("exit 0", name: "w").Name);          // a named child takes number 2
+            Assert.Throws<ChildStartException>(() => _table.Start(null, new SpawnRequest("/nonexistent", Array.Empty<string>(), "/")));
+            Assert.Equal("Process-3", Sh("exit 0").Name);              // a failed start took none
+            Assert.Equal("Process-1", other.Start(null, new SpawnRequest("/bin/sh", new[] { "-c", "exit 0" }, "/")).Name);
         }
 
         [Fact]

@@ -84,8 +84,8 @@ namespace ProcessKit.Commands
             {
                 SpawnRequest request = ParameterSetName == FilePathSet ? ProgramRequest() : ScriptBlockRequest();
                 ApplyCommonOptions(request);
-                string name = Name ?? table.NextDefaultName();
-                WriteObject(table.Start(name, request));
+                request.StandardInput = StandardInputFor(request);
+                WriteObject(table.Start(Name, request));
             }
             catch (ChildStartException e)
             {
@@ -120,9 +120,30 @@ namespace ProcessKit.Commands
             return new SpawnRequest(file, args, ResolveWorkingDirectory())
             {
                 Kind = ChildKind.ScriptBlock,
-                StandardInput = ScriptBlockLauncher.Payload(ScriptBlock, ArgumentList?.Cast<object>().ToArray(), _sawInput ? _input : null, SessionState),
                 Command = "{ " + (body.Length > 60 ? body.Substring(0, 57) + "..." : body) + " }",
             };
+        }
+
+        /// <summary>A scriptblock child reads its payload from stdin: framed records when its stdout is captured,
+        /// plain host output otherwise. A program gets the pipeline input as lines of text, as a native command
+        /// in a PowerShell pipeline does; without input, /dev/null.</summary>
+        private byte[]? StandardInputFor(SpawnRequest request)
+        {
+            if (request.Kind == ChildKind.ScriptBlock)
+            {
+                bool framed = request.OutputMode != OutputMode.Console && request.StandardOutputPath is null;
+                return ScriptBlockLauncher.Payload(ScriptBlock!, ArgumentList?.Cast<object>().ToArray(), _sawInput ? _input : null, framed, SessionState);
+            }
+            if (!_sawInput)
+            {
+                return null;
+            }
+            var text = new System.Text.StringBuilder();
+            foreach (object? item in _input)
+            {
+                text.Append(item is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(item)).Append('\n');
+            }
+            return new System.Text.UTF8Encoding(false).GetBytes(text.ToString());
         }
 
         private void ApplyCommonOptions(SpawnRequest request)
