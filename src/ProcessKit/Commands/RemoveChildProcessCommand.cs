@@ -27,6 +27,11 @@ namespace ProcessKit.Commands
                         continue;
                     }
                     child.Stop(force: true, System.TimeSpan.Zero, "Remove-ChildProcess -Force");
+                    if (child.IsAlive)
+                    {
+                        WriteError(ErrorHelper.StillRunning(child)); // SIGKILL not reaped in time (uninterruptible sleep)
+                        continue;
+                    }
                 }
                 child.Table.Remove(child);
             }
