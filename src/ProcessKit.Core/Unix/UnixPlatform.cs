@@ -63,7 +63,6 @@ namespace ProcessKit.Unix
             SpawnedChild spawned = UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false);
 
             var child = new ChildProcess(name, spawned.Pid, request, table);
-            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
             if (request.Daemon)
             {
                 // Registered before the supervisor watches (and so may reap) it, so register/unregister stay ordered.
@@ -80,7 +79,8 @@ namespace ProcessKit.Unix
                     throw new ChildStartException($"Cannot start daemon {name}: the lifeline guardian could not be started ({e.Message})", e.OsError);
                 }
             }
-            _supervisor.Watch(child, spawned.StdoutFd, spawned.StderrFd);
+            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
+            _supervisor.Watch(child, spawned.StdoutFd, spawned.StderrFd); // from here on its exit can be reported
             if (spawned.StdinFd >= 0)
             {
                 FeedStdin(spawned.StdinFd, request.StandardInput!);
