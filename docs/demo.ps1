@@ -187,6 +187,29 @@ Get-ChildProcess lists the session's children, running and exited, until Remove-
     }
     Show-Code $code; . $code | Out-Host
     Assert-Demo (@(Get-ChildProcess).Count -eq 0) 'Remove-ChildProcess released every exited child'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Section '8. Logging' 'multiprocessing.log_to_stderr(logging.INFO)' @'
+Enable-ChildProcessLog is log_to_stderr(): lifecycle records in Python's format, [LEVEL/ProcessName] message.
+Here they go to a file and are read back with Get-ChildProcessLog; a scriptblock child logs its own side.
+'@
+    $logFile = Join-Path ([IO.Path]::GetTempPath()) "processkit-demo-$PID.log"
+    $code = {
+        Enable-ChildProcessLog -Level Info -Path $logFile
+        $w = Start-ChildProcess { 'doing some work' } -Name logged_worker
+        $s = Start-ChildProcess -FilePath sleep -ArgumentList 30 -Name logged_sleeper
+        Wait-ChildProcess $w
+        Stop-ChildProcess $s
+        Disable-ChildProcessLog
+        Get-ChildProcessLog | Where-Object { $_.Message -match 'logged_' -or $_.ProcessName -eq 'logged_worker' } | ForEach-Object ToString
+    }
+    Show-Code $code; $logLines = @(. $code); $logLines | Out-Host
+    Assert-Demo ($logLines -match '^\[INFO/\S+\] child process logged_worker started').Count 'the start of each child is logged'
+    Assert-Demo ($logLines -match '^\[INFO/logged_worker\] child process calling scriptblock').Count 'the scriptblock child logged its own side under its name'
+    Assert-Demo ($logLines -match 'sending SIGTERM to logged_sleeper').Count 'the signal sent by Stop-ChildProcess is logged'
+    Assert-Demo ($logLines -match 'logged_sleeper \(pid \d+\) exited with exitcode -15').Count 'the exit code is logged'
+    Assert-Demo ((Get-Content -LiteralPath $logFile | Measure-Object).Count -ge $logLines.Count) 'the same records were appended to the file'
+    Remove-Item -LiteralPath $logFile -ErrorAction SilentlyContinue
 } catch {
     Write-Host "The demo stopped with an error: $_"
     $unexpected.Add("error: $_")
