@@ -113,6 +113,12 @@ namespace ProcessKit
             EndDaemons(daemons, why);
         }
 
+        /// <summary>How long closing a runspace waits for its daemons in line. Closing is also the first step of
+        /// `exit`, so it must not hold the session up for a daemon's whole grace period: the rest of the SIGTERM →
+        /// grace → SIGKILL sequence goes on in the background, and if the process ends meanwhile the daemons'
+        /// guardians finish it.</summary>
+        public static readonly TimeSpan CloseWait = TimeSpan.FromMilliseconds(300);
+
         /// <summary>Ends the daemons and marks the table closed (no further starts).</summary>
         public void Close(string why)
         {
@@ -124,7 +130,8 @@ namespace ProcessKit
                 }
                 _closed = true;
             }
-            EndDaemons(why);
+            var ending = System.Threading.Tasks.Task.Run(() => EndDaemons(why));
+            ending.Wait(CloseWait);
         }
 
         /// <summary>Every running daemon of every live table of this process (the process-exit path).</summary>

@@ -12,6 +12,7 @@ namespace ProcessKit
         /// <summary>errno values reported with the two failures (ENOENT, EACCES).</summary>
         private const int NoSuchFile = 2;
         private const int PermissionDenied = 13;
+        private const int IsADirectory = 21;
 
         /// <summary>True when <paramref name="file"/> names a path rather than a command to search for.</summary>
         public static bool HasDirectory(string file) =>
@@ -30,7 +31,10 @@ namespace ProcessKit
             }
             else
             {
-                candidates.AddRange((pathVariable ?? string.Empty).Split(Path.PathSeparator).Where(d => d.Length > 0).Select(d => Path.Combine(d, file)));
+                // A relative PATH entry (".", "bin") counts from the current location, and the result is absolute, so the
+                // program found is the program run, whatever the child's working directory.
+                candidates.AddRange((pathVariable ?? string.Empty).Split(Path.PathSeparator).Where(d => d.Length > 0)
+                    .Select(d => Path.GetFullPath(Path.Combine(d, file), currentDirectory)));
                 candidates.Add(Path.Combine(currentDirectory, file));
             }
             if (OperatingSystem.IsWindows() && !Path.HasExtension(file))
@@ -49,6 +53,10 @@ namespace ProcessKit
                         return candidate;
                     }
                 }
+            }
+            if (existing is null && hasDirectory && Directory.Exists(candidates[0]))
+            {
+                throw new ChildStartException($"Cannot start '{file}': Is a directory ('{candidates[0]}').", IsADirectory);
             }
             if (existing != null)
             {

@@ -133,8 +133,10 @@ namespace ProcessKit.Commands
                 : pso?.ToString() ?? "error in child process";
             string id = pso?.Properties["FullyQualifiedErrorId"]?.Value?.ToString() ?? "ChildProcessError";
             var category = ErrorCategory.NotSpecified;
-            if (pso?.Properties["CategoryInfo"]?.Value is PSObject info &&
-                Enum.TryParse(info.Properties["Category"]?.Value?.ToString(), out ErrorCategory parsed))
+            // A deserialized ErrorRecord carries its category flat, as ErrorCategory_Category.
+            string? categoryText = pso?.Properties["ErrorCategory_Category"]?.Value?.ToString()
+                ?? (pso?.Properties["CategoryInfo"]?.Value as PSObject)?.Properties["Category"]?.Value?.ToString();
+            if (categoryText != null && Enum.TryParse(categoryText, out ErrorCategory parsed))
             {
                 category = parsed;
             }

@@ -58,14 +58,13 @@ try {
             if ($_ -is [long]) { $__pkWriter.WriteLine(""`u{1e}PK1 l $_""); return }
             if ($_ -is [double]) { $__pkWriter.WriteLine(""`u{1e}PK1 d "" + $_.ToString('R', [cultureinfo]::InvariantCulture)); return }
             if ($_ -is [bool]) { $__pkWriter.WriteLine(""`u{1e}PK1 b $_""); return }
-            $tag = switch ($_) {
-                { $_ -is [System.Management.Automation.ErrorRecord] } { 'E'; break }
-                { $_ -is [System.Management.Automation.WarningRecord] } { 'W'; break }
-                { $_ -is [System.Management.Automation.VerboseRecord] } { 'V'; break }
-                { $_ -is [System.Management.Automation.DebugRecord] } { 'D'; break }
-                { $_ -is [System.Management.Automation.InformationRecord] } { 'I'; break }
-                default { 'O' }
-            }
+            # if/elseif, not switch: switch would enumerate an array sent as one object (,@(1,2)).
+            $tag = if ($_ -is [System.Management.Automation.ErrorRecord]) { 'E' }
+                elseif ($_ -is [System.Management.Automation.WarningRecord]) { 'W' }
+                elseif ($_ -is [System.Management.Automation.VerboseRecord]) { 'V' }
+                elseif ($_ -is [System.Management.Automation.DebugRecord]) { 'D' }
+                elseif ($_ -is [System.Management.Automation.InformationRecord]) { 'I' }
+                else { 'O' }
             __pkFrame $tag $_
         }
     }
@@ -147,6 +146,19 @@ exit 0
         private static string RewriteUsing(ScriptBlock scriptBlock, System.Management.Automation.SessionState session, Hashtable values)
         {
             Ast ast = scriptBlock.Ast;
+            bool braced = ast.Parent is ScriptBlockExpressionAst;
+            string prefix = string.Empty;
+            if (ast is FunctionDefinitionAst function)
+            {
+                // ${function:f} or (Get-Command f).ScriptBlock: run the body, with `function f($x = 7)`'s parameters
+                // turned into a param block (the definition alone would only define f in the child).
+                if (function.Parameters != null && function.Parameters.Count > 0)
+                {
+                    prefix = "param(" + string.Join(", ", function.Parameters.Select(p => p.Extent.Text)) + ")" + Environment.NewLine;
+                }
+                ast = function.Body;
+                braced = true;
+            }
             string text = ast.Extent.Text;
             int baseOffset = ast.Extent.StartOffset;
             var usings = ast.FindAll(a => a is UsingExpressionAst, searchNestedScriptBlocks: true)
@@ -158,14 +170,10 @@ exit 0
             var sb = new StringBuilder(text);
             foreach (var v in usings)
             {
-                string name = v!.VariablePath.UserPath;
-                int colon = name.IndexOf(':');
-                if (colon >= 0)
-                {
-                    name = name.Substring(colon + 1);
-                }
-                values[name] = session.PSVariable.GetValue(name);
-                string replacement = "$__PKUsing['" + name.Replace("'", "''") + "']";
+                // The path keeps its scope or drive ($using:script:x, $using:env:PATH), read as the caller would.
+                string path = v!.VariablePath.UserPath;
+                values[path] = session.PSVariable.GetValue(path);
+                string replacement = "$__PKUsing['" + path.Replace("'", "''") + "']";
                 if (InsideExpandableString(v))
                 {
                     replacement = "$(" + replacement + ")";
@@ -174,11 +182,11 @@ exit 0
                 sb.Insert(v.Extent.StartOffset - baseOffset, replacement);
             }
             string result = sb.ToString();
-            if (ast.Parent is ScriptBlockExpressionAst && result.StartsWith("{", StringComparison.Ordinal) && result.EndsWith("}", StringComparison.Ordinal))
+            if (braced && result.StartsWith("{", StringComparison.Ordinal) && result.EndsWith("}", StringComparison.Ordinal))
             {
                 result = result.Substring(1, result.Length - 2);
             }
-            return result;
+            return prefix + result;
         }
     }
 }

@@ -67,6 +67,11 @@ namespace ProcessKit.Tests
             try
             {
                 rs.Dispose();
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+                while (!Gone(ids[0]) && DateTime.UtcNow < deadline)
+                {
+                    System.Threading.Thread.Sleep(20);
+                }
                 Assert.True(Gone(ids[0]), "daemon still running after its runspace was disposed");
                 Assert.False(Gone(ids[1]), "non-daemon must outlive its runspace");
             }

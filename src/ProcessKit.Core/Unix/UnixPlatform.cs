@@ -148,11 +148,16 @@ namespace ProcessKit.Unix
             return new List<KeyValuePair<string, string>>(env);
         }
 
+        /// <summary>Bytes per stack of a stdin feeder thread: it only calls write(2).</summary>
+        private const int FeederStackSize = 64 * 1024;
+
         /// <summary>Writes the payload and closes stdin, off the caller's thread: a payload larger than the pipe
-        /// buffer must not block Start-ChildProcess until the child reads it.</summary>
+        /// buffer must not block Start-ChildProcess until the child reads it. A thread of its own, not the thread
+        /// pool: a child that never reads its stdin blocks the write for its whole life, and pool threads blocked
+        /// that way would delay every exit notification of the session.</summary>
         private static void FeedStdin(int fd, byte[] data)
         {
-            Task.Run(() =>
+            var feeder = new System.Threading.Thread(() =>
             {
                 try
                 {
@@ -162,7 +167,8 @@ namespace ProcessKit.Unix
                 {
                     LibC.close(fd);
                 }
-            });
+            }, FeederStackSize) { IsBackground = true, Name = "ProcessKit stdin feeder" };
+            feeder.Start();
         }
 
         private int _ending;

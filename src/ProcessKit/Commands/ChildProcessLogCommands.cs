@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using System.Management.Automation;
 
@@ -27,6 +28,22 @@ namespace ProcessKit.Commands
                 {
                     ThrowTerminatingError(new ErrorRecord(new DirectoryNotFoundException($"Cannot log to '{full}': the folder '{dir}' does not exist."),
                         ErrorHelper.LogPath, ErrorCategory.ObjectNotFound, Path));
+                }
+            }
+            if (full != null)
+            {
+                try
+                {
+                    // Open for append now: a path that cannot be written (a directory, /proc, no permission) is an
+                    // error here, not records silently lost later.
+                    using (new FileStream(full, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+                    {
+                    }
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    ThrowTerminatingError(new ErrorRecord(new IOException($"Cannot log to '{full}': {e.Message}", e),
+                        ErrorHelper.LogPath, ErrorCategory.WriteError, Path));
                 }
             }
             ProcessLog.Enable(Level, full);

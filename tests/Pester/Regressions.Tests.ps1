@@ -1,0 +1,99 @@
+#Requires -Version 7.4
+# Behaviour found wrong by an adversarial review and fixed; each test failed before its fix.
+
+Describe 'Regressions' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        $ModulePath = Get-ProcessKitModulePath
+        Import-Module $ModulePath -Force
+    }
+    AfterEach { Clear-TestProcess }
+
+    It 'a function''s scriptblock runs its body with its parameters, as Start-Job does' {
+        function Get-Doubled($x = 7) { "got $($x * 2)" }
+        $a = Start-ChildProcess ${function:Get-Doubled} -ArgumentList 3
+        $b = Start-ChildProcess (Get-Command Get-Doubled).ScriptBlock
+        Receive-ChildProcess $a -Wait | Should -Be 'got 6'
+        Receive-ChildProcess $b -Wait | Should -Be 'got 14'
+    }
+
+    It '$using: keeps its drive or scope qualifier' {
+        $env:PK_REGRESSION = 'from-env'
+        $script:pkScoped = 'from-script'
+        try {
+            $r = & { $pkScoped = 'local'; Start-ChildProcess { "$using:env:PK_REGRESSION|$using:script:pkScoped|$using:pkScoped" } | Receive-ChildProcess -Wait }
+            $r | Should -Be 'from-env|from-script|local'
+        } finally {
+            Remove-Item Env:PK_REGRESSION
+        }
+    }
+
+    It 'an array output as one object comes back as one collection, not as text' {
+        $r = @(Start-ChildProcess { , @(1, 2); Write-Output -NoEnumerate @('a', 'b') } | Receive-ChildProcess -Wait)
+        $r.Count | Should -Be 2
+        @($r[0]) | Should -Be @(1, 2)
+        @($r[1]) | Should -Be @('a', 'b')
+        foreach ($item in $r) { ($item -is [System.Collections.IList]) | Should -BeTrue }
+    }
+
+    It 'an error from a scriptblock child keeps its category' {
+        $null = Start-ChildProcess { Get-Item /nonexistent-pk -ErrorAction Stop } | Receive-ChildProcess -Wait -ErrorVariable ev 2>$null
+        $ev[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'Enable-ChildProcessLog refuses a path that cannot be written' {
+        { Enable-ChildProcessLog -Path $TestDrive } | Should -Throw -ErrorId 'ChildProcessLogPathInvalid*'
+        { Enable-ChildProcessLog -Path '/proc/pk-cannot-write.log' } | Should -Throw -ErrorId 'ChildProcessLogPathInvalid*'
+        Disable-ChildProcessLog
+    }
+
+    It 'a directory given as -FilePath says so' {
+        Start-ChildProcess -FilePath $TestDrive -ErrorVariable ev -ErrorAction SilentlyContinue
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'ChildProcessStartFailed*'
+        $ev[0].Exception.Message | Should -Match 'Is a directory'
+        @(Get-ChildProcess) | Should -BeNullOrEmpty
+    }
+
+    It 'a relative PATH entry finds the program in the PowerShell location and runs that one' {
+        $dir = Join-Path $TestDrive 'relpath'
+        $null = New-Item -ItemType Directory -Path $dir
+        Set-Content -LiteralPath (Join-Path $dir 'pk-tool') -Value "#!/bin/sh`necho from-location"
+        chmod +x (Join-Path $dir 'pk-tool')
+        $savedPath = $env:PATH
+        Push-Location $dir
+        try {
+            $env:PATH = ".:$savedPath"
+            $p = Start-ChildProcess -FilePath pk-tool -WorkingDirectory /
+            Receive-ChildProcess $p -Wait | Should -Be 'from-location'
+        } finally {
+            $env:PATH = $savedPath
+            Pop-Location
+        }
+    }
+
+    It '`exit` is not held up by a daemon with a long grace period that ignores SIGTERM' {
+        $script = Join-Path $TestDrive 'exit-stubborn.ps1'
+        $pidFile = Join-Path $TestDrive 'exit-stubborn.pid'
+        Set-Content -LiteralPath $script -Value @'
+param($ModulePath, $PidFile)
+Import-Module $ModulePath
+$d = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'trap "" TERM; echo ready; while :; do sleep 0.1; done' -Daemon -GracePeriod 20
+while (-not (Receive-ChildProcess $d -Keep)) { Start-Sleep -Milliseconds 20 }
+Set-Content -LiteralPath $PidFile -Value $d.Id
+exit 0
+'@
+        $proc = Start-PwshScript -ScriptPath $script -ArgumentList $ModulePath, $pidFile -LogPath (Join-Path $TestDrive 'exit-stubborn.log')
+        try {
+            Wait-Until { Test-Path -LiteralPath $pidFile } -Timeout 120 | Should -BeTrue
+            $daemon = [int](Get-Content -LiteralPath $pidFile)
+            Register-ExtraPid -Id $daemon
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $proc.WaitForExit(60000) | Should -BeTrue
+            # Before the fix the session waited the daemon's whole 20 s grace period.
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 10
+        } finally {
+            if (-not $proc.HasExited) { $proc.Kill() }
+            $proc.Dispose()
+        }
+    }
+}
