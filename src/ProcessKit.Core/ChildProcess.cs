@@ -101,12 +101,13 @@ namespace ProcessKit
         public bool IsAlive => State == ChildState.Running;
 
         /// <summary>Captured stdout (or object frames of a scriptblock child).</summary>
-        public OutputBuffer StandardOutput { get; } = new OutputBuffer();
+        internal OutputBuffer StandardOutput { get; } = new OutputBuffer();
 
-        public OutputBuffer StandardError { get; } = new OutputBuffer();
+        internal OutputBuffer StandardError { get; } = new OutputBuffer();
 
-        /// <summary>Completes when the child has been reaped.</summary>
-        public Task Exited => _exited.Task;
+        /// <summary>Completes when the child has been reaped. Internal, as the buffers: a public Task&lt;bool&gt;
+        /// property would make Export-Clixml or Format-List * block on its Result until the child exits.</summary>
+        internal Task Exited => _exited.Task;
 
         /// <summary>Set once Remove-ChildProcess let it go.</summary>
         public bool Removed { get; internal set; }

@@ -43,7 +43,7 @@ namespace ProcessKit
         public bool Completed { get; private set; }
 
         /// <summary>Completes at end of stream (what Receive-ChildProcess -Wait waits on, event-driven).</summary>
-        public System.Threading.Tasks.Task Completion => _completion.Task;
+        internal System.Threading.Tasks.Task Completion => _completion.Task;
 
         /// <summary>Feeds raw bytes read from the pipe.</summary>
         public void Append(byte[] bytes, int count)

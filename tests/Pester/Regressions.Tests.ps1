@@ -96,4 +96,33 @@ exit 0
             $proc.Dispose()
         }
     }
+
+    It 'binds by property name from objects that have both Id and Name (Select-Object, deserialized children)' {
+        $a = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name twin
+        $b = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name twin
+        [pscustomobject]@{ Id = $a.Id; Name = 'twin' } | Test-ChildProcess | Should -Be $true
+        @(Get-ChildProcess | Select-Object Id, Name | Get-ChildExitCode).Count | Should -Be 2
+        $file = Join-Path $TestDrive 'child.xml'
+        $a | Export-Clixml -LiteralPath $file
+        Import-Clixml -LiteralPath $file | Stop-ChildProcess -Force
+        # the Id decided: only $a was stopped, not every child named 'twin'
+        $a.ExitCode | Should -Be -9
+        $b.IsAlive | Should -BeTrue
+        @(Get-ChildProcess | Get-ChildProcess).Count | Should -Be 2
+    }
+
+    It 'a running child can be serialized and formatted without blocking until it exits' {
+        $p = Start-ChildProcess -FilePath sleep -ArgumentList 300
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript('param($p) $p | ConvertTo-Json -Depth 3 | Out-Null; ($p | Format-List * | Out-String).Length').AddArgument($p)
+            $async = $ps.BeginInvoke()
+            $async.AsyncWaitHandle.WaitOne(30000) | Should -BeTrue -Because 'serializing a running child must not wait for its exit'
+            $ps.EndInvoke($async)[0] | Should -BeGreaterThan 0
+        } finally {
+            $ps.Stop(); $ps.Dispose()
+        }
+        $p.IsAlive | Should -BeTrue
+    }
 }
+

@@ -9,20 +9,21 @@ namespace ProcessKit.Commands
     public abstract class ChildSelectorCommand : PSCmdlet
     {
         protected const string InputObjectSet = "InputObject";
-        protected const string NameSet = "Name";
-        protected const string IdSet = "Id";
+        /// <summary>-Name and -Id share a set so that an object with both properties (a deserialized child,
+        /// Select-Object Id, Name) binds by property name without ambiguity; the Id, unique, then decides.</summary>
+        protected const string SelectorSet = "Selector";
 
         [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
         [ValidateNotNull]
         public ChildProcess[] InputObject { get; set; } = System.Array.Empty<ChildProcess>();
 
-        [Parameter(ParameterSetName = NameSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = SelectorSet, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ChildNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string[] Name { get; set; } = System.Array.Empty<string>();
 
-        [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = SelectorSet, ValueFromPipelineByPropertyName = true)]
         public int[] Id { get; set; } = System.Array.Empty<int>();
 
         /// <summary>The children this pipeline record selects, in order, each once; writes not-found errors.</summary>
@@ -31,9 +32,10 @@ namespace ProcessKit.Commands
             var result = new List<ChildProcess>();
             var seen = new HashSet<ChildProcess>();
             ChildTable table = SessionTables.Current;
+            bool byId = MyInvocation.BoundParameters.ContainsKey(nameof(Id));
             switch (ParameterSetName)
             {
-                case NameSet:
+                case SelectorSet when !byId:
                     foreach (string name in Name)
                     {
                         var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
@@ -55,7 +57,7 @@ namespace ProcessKit.Commands
                         }
                     }
                     break;
-                case IdSet:
+                case SelectorSet:
                     foreach (int id in Id)
                     {
                         var child = table.FindById(id);

@@ -4,23 +4,24 @@ using System.Management.Automation;
 namespace ProcessKit.Commands
 {
     /// <summary>Python's <c>active_children()</c>, but also the exited ones until they are removed.</summary>
-    [Cmdlet(VerbsCommon.Get, "ChildProcess", DefaultParameterSetName = "All")]
+    [Cmdlet(VerbsCommon.Get, "ChildProcess")]
     [OutputType(typeof(ChildProcess))]
     public sealed class GetChildProcessCommand : PSCmdlet
     {
-        [Parameter(ParameterSetName = "Name", Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ChildNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string[]? Name { get; set; }
 
-        [Parameter(ParameterSetName = "Id", Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        /// <summary>Wins over -Name when both are given (a piped object with both properties): ids are unique.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         public int[]? Id { get; set; }
 
         protected override void ProcessRecord()
         {
             var children = SessionTables.Current.Children;
-            if (Name != null)
+            if (Name != null && Id is null)
             {
                 foreach (string name in Name)
                 {
