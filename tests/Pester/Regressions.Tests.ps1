@@ -124,5 +124,27 @@ exit 0
         }
         $p.IsAlive | Should -BeTrue
     }
+
+    It 'a non-daemon child that writes after its session exited keeps running (its output is drained, no SIGPIPE)' {
+        $script = Join-Path $TestDrive 'writer-session.ps1'
+        $done = Join-Path $TestDrive 'writer.done'
+        $pidFile = Join-Path $TestDrive 'writer.pid'
+        Set-Content -LiteralPath $script -Value @'
+param($ModulePath, $Done, $PidFile)
+Import-Module $ModulePath
+$n = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'sleep 1; seq 1 100000; echo to-stderr >&2; echo survived > "$1"', 'sh', $Done
+Set-Content -LiteralPath $PidFile -Value $n.Id
+exit 0
+'@
+        $proc = Start-PwshScript -ScriptPath $script -ArgumentList $ModulePath, $done, $pidFile -LogPath (Join-Path $TestDrive 'writer.log')
+        try {
+            $proc.WaitForExit(120000) | Should -BeTrue
+            Register-ExtraPid -Id ([int](Get-Content -LiteralPath $pidFile))
+            Wait-Until { Test-Path -LiteralPath $done } -Timeout 30 | Should -BeTrue -Because 'the child wrote 100,000 lines after its session had gone, and lived on'
+        } finally {
+            if (-not $proc.HasExited) { $proc.Kill() }
+            $proc.Dispose()
+        }
+    }
 }
 

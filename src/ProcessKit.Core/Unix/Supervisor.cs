@@ -93,6 +93,50 @@ namespace ProcessKit.Unix
             Wake();
         }
 
+        /// <summary>The drainer: cat the daemon-less child's stdout (fd 0) and stderr (fd 3) to /dev/null.</summary>
+        private const string DrainerScript = "cat <&3 >/dev/null 2>&1 & exec cat >/dev/null 2>&1";
+
+        /// <summary>The session's process is ending: nobody will read the capture pipes of the non-daemon children that
+        /// keep running, and their next write would kill them with SIGPIPE (a daemon's guardian drains its own). Hand
+        /// each such child's read ends to a small drainer in its own session, so non-daemons really are left alone.
+        /// Only the graceful endings get here; after SIGKILL of the session the pipes have no reader (see design.md).</summary>
+        public void HandOffCaptures()
+        {
+            Watched[] snapshot;
+            lock (_sync)
+            {
+                snapshot = _children.ToArray();
+            }
+            foreach (var w in snapshot)
+            {
+                int outFd = w.Stdout?.Fd ?? -1;
+                int errFd = w.Stderr?.Fd ?? -1;
+                if (w.Exited || w.Child.Daemon || (outFd < 0 && errFd < 0))
+                {
+                    continue;
+                }
+                try
+                {
+                    var stdio = new StdioPlan
+                    {
+                        StdinFrom = outFd,
+                        NullStdin = true,
+                        Output = OutputMode.File,
+                        StdoutPath = "/dev/null",
+                        StderrPath = "/dev/null",
+                        ExtraInputs = new[] { errFd },
+                    };
+                    var env = new[] { new KeyValuePair<string, string>("PATH", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin") };
+                    UnixSpawner.Spawn("/bin/sh", new[] { "processkit-drain", "-c", DrainerScript }, env, "/", stdio, newSession: true);
+                    ProcessLog.Debug($"output of {w.Child.Name} (pid {w.Child.Id}) handed to a drainer: it outlives the session");
+                }
+                catch (ChildStartException e)
+                {
+                    ProcessLog.Warning($"cannot hand the output of {w.Child.Name} (pid {w.Child.Id}) to a drainer: {e.Message}");
+                }
+            }
+        }
+
         public void Wake()
         {
             byte b = 1;

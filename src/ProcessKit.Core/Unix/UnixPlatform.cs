@@ -182,6 +182,7 @@ namespace ProcessKit.Unix
             var daemons = ChildTable.AllRunningDaemons();
             ProcessLog.Info($"process shutting down: {why}; {daemons.Count} daemon(s) to end");
             ChildTable.EndDaemons(daemons, why, ProcessExitWait);
+            _supervisor.HandOffCaptures();
         }
     }
 }

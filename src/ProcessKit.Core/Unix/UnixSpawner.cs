@@ -25,6 +25,8 @@ namespace ProcessKit.Unix
     internal sealed class StdioPlan
     {
         public bool PipeStdin { get; set; }
+        /// <summary>A descriptor of ours that becomes the child's stdin (-1: none).</summary>
+        public int StdinFrom { get; set; } = -1;
         /// <summary>Give the child /dev/null as stdin (otherwise it shares the session's).</summary>
         public bool NullStdin { get; set; } = true;
         public OutputMode Output { get; set; } = OutputMode.Capture;
@@ -89,6 +91,10 @@ namespace ProcessKit.Unix
                     childEnds.Add(r);
                     parentEnds.Add(stdinW);
                     Check(LibC.posix_spawn_file_actions_adddup2(fileActions, r, 0), "adddup2(stdin)");
+                }
+                else if (stdio.StdinFrom >= 0)
+                {
+                    Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stdio.StdinFrom, 0), "adddup2(stdin)");
                 }
                 else if (stdio.NullStdin)
                 {
