@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -184,11 +185,42 @@ namespace ProcessKit
             {
                 return;
             }
+            if (!force)
+            {
+                EndStragglers(running, gracePeriod, start, platform, cancellationToken);
+            }
             foreach (var child in running)
             {
                 if (!child.WaitForExit(KillReapTimeout, cancellationToken) && cancellationToken.IsCancellationRequested)
                 {
                     return;
+                }
+            }
+        }
+
+        /// <summary>Poll interval while a stopped child's group still has members after its leader exited. Only
+        /// this rare case polls; the normal wait is event-driven.</summary>
+        private const int StragglerPollMs = 50;
+
+        /// <summary>Stop acts on the child's whole tree: a leader that exited on SIGTERM may leave group members that
+        /// ignore it. They get the rest of the grace period, then SIGKILL.</summary>
+        private static void EndStragglers(List<ChildProcess> stopped, Func<ChildProcess, TimeSpan> gracePeriod, DateTime start,
+            ProcessPlatform platform, CancellationToken cancellationToken)
+        {
+            var pending = stopped.Where(c => !c.IsAlive).ToList();
+            while (pending.Count > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                ISet<int> live = platform.LiveProcessGroups(pending.Select(c => c.Id).ToList());
+                pending.RemoveAll(c => !live.Contains(c.Id));
+                foreach (var child in pending.Where(c => DateTime.UtcNow - start >= gracePeriod(c)).ToList())
+                {
+                    ProcessLog.Info($"grace period expired for what {child.Name} (pid {child.Id}) left in process group {child.Id}; sending SIGKILL");
+                    platform.KillOrphanedGroup(child.Id);
+                    pending.Remove(child);
+                }
+                if (pending.Count > 0)
+                {
+                    cancellationToken.WaitHandle.WaitOne(StragglerPollMs);
                 }
             }
         }

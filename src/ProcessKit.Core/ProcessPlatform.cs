@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 
 namespace ProcessKit
@@ -26,6 +27,16 @@ namespace ProcessKit
 
         /// <summary>Signals the child's whole process group. Called under the child's lock, only while it is unreaped.</summary>
         internal abstract void SignalGroup(ChildProcess child, ChildSignal signal);
+
+        /// <summary>Of the given process groups, those that still have a live (not zombie) member. Used after a
+        /// stopped child's leader exited, to find what it left behind in its group.</summary>
+        internal virtual ISet<int> LiveProcessGroups(IReadOnlyCollection<int> pgids) => new HashSet<int>();
+
+        /// <summary>SIGKILL to a process group whose leader has already been reaped. Only called right after
+        /// <see cref="LiveProcessGroups"/> saw a live member: while one lives, the kernel keeps the group id reserved.</summary>
+        internal virtual void KillOrphanedGroup(int pgid)
+        {
+        }
 
         /// <summary>True when <paramref name="path"/> names a file this process may execute.</summary>
         public abstract bool IsExecutable(string path);

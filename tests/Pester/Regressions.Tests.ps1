@@ -146,5 +146,24 @@ exit 0
             $proc.Dispose()
         }
     }
+
+    It 'Stop ends what the child left in its process group that ignores SIGTERM, after the grace period' {
+        $pidFile = Join-Path $TestDrive 'straggler.pid'
+        $c = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'trap "exit 0" TERM; sh -c "trap \"\" TERM; echo \$\$ > \"\$1\"; while :; do sleep 0.1; done" sh "$1" & wait', 'sh', $pidFile
+        Wait-Until { (Test-Path -LiteralPath $pidFile) -and (Get-Content -LiteralPath $pidFile) } -Timeout 60 | Should -BeTrue
+        $straggler = [int](Get-Content -LiteralPath $pidFile)
+        Register-ExtraPid -Id $straggler
+        Stop-ChildProcess $c -GracePeriod 0.5
+        $c.ExitCode | Should -Be 0 -Because 'the leader trapped SIGTERM and exited 0'
+        Wait-Until { -not (Test-PidAlive -Id $straggler) } -Timeout 10 | Should -BeTrue -Because 'Stop acts on the whole process group'
+    }
+
+    It 'Stop continues a stopped child so it can act on SIGTERM' {
+        $p = Start-ChildProcess -FilePath sleep -ArgumentList 300
+        kill -STOP $p.Id
+        Wait-Until { (Get-Content -Raw "/proc/$($p.Id)/stat") -match '\) T ' } -Timeout 10 | Should -BeTrue
+        Stop-ChildProcess $p -GracePeriod 30
+        $p.ExitCode | Should -Be -15
+    }
 }
 

@@ -38,6 +38,7 @@ namespace ProcessKit.Unix
         internal const int SIGKILL = 9;
         internal const int SIGTERM = 15;
         internal static readonly int SIGSTOP = IsMacOS ? 17 : 19;
+        internal static readonly int SIGCONT = IsMacOS ? 19 : 18;
 
         internal const int F_GETFD = 1;
         internal const int F_SETFD = 2;

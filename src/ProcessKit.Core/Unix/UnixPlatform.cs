@@ -109,7 +109,63 @@ namespace ProcessKit.Unix
             {
                 LibC.kill(child.Id, sig); // the child may have left its group (setsid); reach the leader at least
             }
+            if (signal == ChildSignal.Terminate)
+            {
+                // A stopped process (Ctrl+Z'd, or SIGTTIN from reading the terminal in the background) only acts on
+                // SIGTERM once continued; without this it would always wait out the grace period and die by SIGKILL.
+                LibC.kill(-child.Id, LibC.SIGCONT);
+            }
         }
+
+        internal override ISet<int> LiveProcessGroups(IReadOnlyCollection<int> pgids)
+        {
+            var wanted = new HashSet<int>(pgids);
+            var live = new HashSet<int>();
+            if (wanted.Count == 0)
+            {
+                return live;
+            }
+            if (!System.IO.Directory.Exists("/proc/self"))
+            {
+                // No /proc (macOS): kill(-pgid, 0) also counts zombies, which only makes us wait longer, never miss one.
+                foreach (int pg in wanted)
+                {
+                    if (LibC.kill(-pg, 0) == 0)
+                    {
+                        live.Add(pg);
+                    }
+                }
+                return live;
+            }
+            foreach (string dir in System.IO.Directory.EnumerateDirectories("/proc"))
+            {
+                string name = System.IO.Path.GetFileName(dir);
+                if (name.Length == 0 || !char.IsDigit(name[0]))
+                {
+                    continue;
+                }
+                try
+                {
+                    // /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces, so parse after the last ')'.
+                    string stat = System.IO.File.ReadAllText(dir + "/stat");
+                    string[] f = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ');
+                    if (f[0] != "Z" && int.TryParse(f[2], out int pgrp) && wanted.Contains(pgrp))
+                    {
+                        live.Add(pgrp);
+                    }
+                }
+                catch (System.IO.IOException)
+                {
+                    // the process went away while we looked
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+            return live;
+        }
+
+        internal override void KillOrphanedGroup(int pgid) => LibC.kill(-pgid, LibC.SIGKILL);
 
         public override bool IsExecutable(string path)
         {

@@ -198,7 +198,9 @@ namespace ProcessKit.Commands
                 : GetUnresolvedProviderPathFromPSPath(WorkingDirectory);
             if (!Directory.Exists(dir))
             {
-                throw new ChildStartException($"Cannot start in working directory '{dir}': No such file or directory.", 2);
+                throw File.Exists(dir)
+                    ? new ChildStartException($"Cannot start in working directory '{dir}': Not a directory.", 20)
+                    : new ChildStartException($"Cannot start in working directory '{dir}': No such file or directory.", 2);
             }
             return dir;
         }
@@ -214,6 +216,17 @@ namespace ProcessKit.Commands
             if (Directory.Exists(full))
             {
                 throw new ChildStartException($"Cannot redirect output to '{full}': it is a directory.", 21);
+            }
+            try
+            {
+                // Checked here, without truncating, so the error names the file and not the program.
+                using (new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite))
+                {
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ChildStartException($"Cannot redirect output to '{full}': {e.Message}");
             }
             return full;
         }
