@@ -119,7 +119,9 @@ namespace ProcessKit.Unix
 
         internal override ISet<int> LiveProcessGroups(IReadOnlyCollection<int> pgids)
         {
-            var wanted = new HashSet<int>(pgids);
+            // kill(-pgid, 0) fails with ESRCH for an empty group: the common case (the whole tree is gone) costs one
+            // syscall per child and no /proc scan.
+            var wanted = new HashSet<int>(pgids.Where(pg => LibC.kill(-pg, 0) == 0));
             var live = new HashSet<int>();
             if (wanted.Count == 0)
             {
