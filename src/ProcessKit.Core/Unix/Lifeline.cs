@@ -25,6 +25,17 @@ namespace ProcessKit.Unix
         /// <c>del</c> (daemon reaped: exit quietly), <c>log PATH</c> (where to write records when it acts).</summary>
         internal const string GuardianScript = @"trap '' INT HUP QUIT PIPE TERM
 pg=$1; grace=$2; logfile=
+# True while the group has a member that is not a zombie (kill -0 also counts zombies, which init may be slow to reap).
+alive() {
+  kill -0 -""$pg"" 2>/dev/null || return 1
+  [ -r /proc/self/stat ] || return 0
+  for f in /proc/[0-9]*/stat; do
+    read -r line < ""$f"" 2>/dev/null || continue
+    set -- ${line##*) }
+    [ ""$1"" != Z ] && [ ""$3"" = ""$pg"" ] && return 0
+  done
+  return 1
+}
 while read -r cmd arg; do
   case $cmd in
     del) exit 0 ;;
@@ -37,7 +48,7 @@ exec 3<&- 4<&-
 [ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] session process $PK_SESSION_PID is gone; sending SIGTERM to daemon process group $pg ($PK_DAEMON_NAME)"" >> ""$logfile""
 kill -TERM -""$pg"" 2>/dev/null
 t=0
-while kill -0 -""$pg"" 2>/dev/null; do
+while alive; do
   if [ ""$t"" -ge ""$grace"" ]; then
     [ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] grace period expired; sending SIGKILL to what remains of daemon process group $pg ($PK_DAEMON_NAME)"" >> ""$logfile""
     kill -KILL -""$pg"" 2>/dev/null
