@@ -43,6 +43,7 @@ namespace ProcessKit
             if (Kind == ChildKind.ScriptBlock)
             {
                 StandardOutput.LineFilter = RelayChildLog;
+                StandardOutput.KeepLongLinesWhole = true;
             }
         }
 

@@ -23,6 +23,7 @@ namespace ProcessKit
         private char[] _chars = new char[4096];
         private long _bufferedChars;
         private bool _skipLineFeed;
+        private bool _discardingLine;
 
         public OutputBuffer(int maxChars = DefaultMaxChars)
         {
@@ -32,6 +33,10 @@ namespace ProcessKit
         /// <summary>Sees every complete line first; a line it returns true for is consumed and not buffered
         /// (a scriptblock child's log frames go to the session's log, not to its output).</summary>
         public Func<string, bool>? LineFilter { get; set; }
+
+        /// <summary>True for framed output (a scriptblock child's records): a line longer than the bound is dropped
+        /// and counted rather than handed over in pieces that could not be decoded.</summary>
+        public bool KeepLongLinesWhole { get; set; }
 
         /// <summary>Lines dropped because the bound was reached (never reset: the total so far).</summary>
         public long DroppedLines { get; private set; }
@@ -70,17 +75,35 @@ namespace ProcessKit
                     if (c == '\n' || c == '\r')
                     {
                         _skipLineFeed = c == '\r';
-                        EnqueueLine(_partial.ToString());
+                        if (_discardingLine)
+                        {
+                            _discardingLine = false; // the end of a line that was too long to keep whole
+                        }
+                        else
+                        {
+                            EnqueueLine(_partial.ToString());
+                        }
                         _partial.Clear();
                     }
-                    else
+                    else if (!_discardingLine)
                     {
                         _partial.Append(c);
                         if (_partial.Length >= _maxChars)
                         {
-                            // A single line longer than the whole bound: hand it over in pieces.
-                            EnqueueLine(_partial.ToString());
-                            _partial.Clear();
+                            if (KeepLongLinesWhole)
+                            {
+                                // A record (one object of a scriptblock child) cannot be cut: drop it, and say so.
+                                _partial.Clear();
+                                _discardingLine = true;
+                                DroppedLines++;
+                                UnreportedDroppedLines++;
+                            }
+                            else
+                            {
+                                // A text line longer than the whole bound: hand it over in pieces.
+                                EnqueueLine(_partial.ToString());
+                                _partial.Clear();
+                            }
                         }
                     }
                 }

@@ -165,5 +165,11 @@ exit 0
         Stop-ChildProcess $p -GracePeriod 30
         $p.ExitCode | Should -Be -15
     }
+
+    It 'an object larger than the capture bound is dropped whole with a warning, and the objects around it arrive' {
+        $r = Start-ChildProcess { 'before'; [pscustomobject]@{ big = 'x' * 5MB }; 'after' } | Receive-ChildProcess -Wait -WarningVariable w 3>$null
+        $r | Should -Be @('before', 'after')
+        "$w" | Should -Match '1 stdout'
+    }
 }
 

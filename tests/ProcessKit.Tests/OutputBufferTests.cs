@@ -83,5 +83,15 @@ namespace ProcessKit.Tests
             Assert.All(lines, l => Assert.True(l.Length <= 10));
             Assert.True(dropped > 0 || lines.Sum(l => l.Length) == 25);
         }
+
+        [Fact]
+        public void ARecordLongerThanTheBoundIsDroppedWholeAndCounted()
+        {
+            var b = new OutputBuffer(maxChars: 10) { KeepLongLinesWhole = true };
+            Feed(b, Encoding.UTF8.GetBytes("short\n" + new string('x', 25) + "\nafter\n"), 7);
+            b.Complete();
+            Assert.Equal(new[] { "short", "after" }, b.Read(false, out long dropped));
+            Assert.Equal(1, dropped);
+        }
     }
 }

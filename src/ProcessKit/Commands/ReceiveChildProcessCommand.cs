@@ -55,7 +55,7 @@ namespace ProcessKit.Commands
                 var stderr = child.StandardError.Read(Keep, out long droppedErr);
                 if (droppedOut + droppedErr > 0)
                 {
-                    WriteWarning($"{child.Name} (pid {child.Id}) produced more output than the {OutputBuffer.DefaultMaxChars / (1024 * 1024)}M-character buffer per stream holds: the oldest {droppedOut} stdout and {droppedErr} stderr line(s) were dropped. Use -RedirectStandardOutput/-RedirectStandardError for large output.");
+                    WriteWarning($"{child.Name} (pid {child.Id}) produced more output than the {OutputBuffer.DefaultMaxChars / (1024 * 1024)}M-character buffer per stream holds: {droppedOut} stdout and {droppedErr} stderr line(s) were dropped (the oldest ones, or a single object too large for the buffer). Use -RedirectStandardOutput/-RedirectStandardError for large output.");
                 }
                 ChildRecordReader.Emit(this, child, stdout, stderr, StandardErrorAsText);
             }
