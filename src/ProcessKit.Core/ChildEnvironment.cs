@@ -17,6 +17,18 @@ namespace ProcessKit
         /// <summary>The log level the parent enabled, so a scriptblock child logs its own side at the same level.</summary>
         public const string LogLevelVariable = "PROCESSKIT_LOG_LEVEL";
 
+        /// <summary>The environment a child is started with: <paramref name="environment"/> (null: the session's own),
+        /// plus its name and the session's pid, which every child sees whatever it was given.</summary>
+        public static Dictionary<string, string> ForChild(IDictionary<string, string>? environment, string name)
+        {
+            var env = environment is null
+                ? Build(Environment.GetEnvironmentVariables(), null, null)
+                : new Dictionary<string, string>(environment, OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+            env[NameVariable] = name;
+            env[ParentIdVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            return env;
+        }
+
         /// <summary>The session's environment with <paramref name="overrides"/> applied (a null value removes the
         /// variable) and, for a scriptblock child, the enabled log level handed on. Names compare as the OS does:
         /// case-insensitively on Windows, so <c>@{ path = $null }</c> removes <c>Path</c> there.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.InteropServices;
 
 namespace ProcessKit
@@ -19,8 +20,57 @@ namespace ProcessKit
     {
         private static readonly Lazy<ProcessPlatform> Instance = new Lazy<ProcessPlatform>(Create);
 
+        /// <summary>At process exit, wait this long in line for daemons to take their SIGTERM (so their exit is
+        /// logged); the lifeline (guardians on Unix, job objects on Windows) finishes the job once the process is
+        /// gone, so `exit` is never held up by a daemon that ignores SIGTERM.</summary>
+        private static readonly TimeSpan ProcessExitWait = TimeSpan.FromMilliseconds(300);
+
+        private int _ending;
+
+        protected ProcessPlatform()
+        {
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => OnSessionProcessEnding("the session is exiting");
+        }
+
         /// <summary>The platform of this machine, created on first use.</summary>
         public static ProcessPlatform Current => Instance.Value;
+
+        /// <summary>The session's process is ending gracefully (exit, end of script, a terminating signal): end the
+        /// daemons of every session in it, once, then let the platform hand over what must outlive it.</summary>
+        protected void OnSessionProcessEnding(string why)
+        {
+            if (System.Threading.Interlocked.Exchange(ref _ending, 1) != 0)
+            {
+                return;
+            }
+            var daemons = ChildTable.AllRunningDaemons();
+            ProcessLog.Info($"process shutting down: {why}; {daemons.Count} daemon(s) to end");
+            ChildTable.EndDaemons(daemons, why, ProcessExitWait);
+            HandOffOutput();
+        }
+
+        /// <summary>Called once the session's daemons were ended at process exit: gives the output of children that
+        /// outlive the session a reader of its own. Nothing to do where the OS does not need it.</summary>
+        protected virtual void HandOffOutput()
+        {
+        }
+
+        /// <summary>The Debug record of a spawn, built only when Debug is on (it joins the whole argv).</summary>
+        protected static void LogSpawning(string name, SpawnRequest request)
+        {
+            if (ProcessLog.IsEnabled(LogLevel.Debug))
+            {
+                var argv = new[] { request.FileName }.Concat(request.Arguments).Select(Abbreviate);
+                ProcessLog.Debug($"spawning {name}: argv [{string.Join(", ", argv)}], working directory '{request.WorkingDirectory}', output {request.OutputMode}");
+            }
+        }
+
+        /// <summary>The Info record of a start; written before the child's exit can be reported.</summary>
+        protected static void LogStarted(ChildProcess child) =>
+            ProcessLog.Info($"child process {child.Name} started (pid {child.Id}{(child.Daemon ? ", daemon" : "")}): {child.Command}");
+
+        /// <summary>Long arguments (the encoded bootstrap of a scriptblock child) are cut for the debug log.</summary>
+        private static string Abbreviate(string arg) => arg.Length <= 80 ? arg : arg.Substring(0, 40) + $"…({arg.Length} chars)";
 
         /// <summary>Starts the child described by <paramref name="request"/>; throws <see cref="ChildStartException"/>.</summary>
         internal abstract ChildProcess Start(string name, SpawnRequest request, ChildTable table);

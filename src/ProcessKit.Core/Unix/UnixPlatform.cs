@@ -1,5 +1,4 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
@@ -12,10 +11,6 @@ namespace ProcessKit.Unix
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     internal sealed unsafe class UnixPlatform : ProcessPlatform
     {
-        /// <summary>At process exit, wait this long in-process for daemons to take their SIGTERM (so their
-        /// exit is logged); the guardian does the rest once we are gone, so `exit` is never held up long.</summary>
-        private static readonly TimeSpan ProcessExitWait = TimeSpan.FromMilliseconds(300);
-
         private readonly Lifeline _lifeline = new Lifeline();
         private readonly Supervisor _supervisor;
         private readonly PosixSignalRegistration? _sighup;
@@ -24,7 +19,6 @@ namespace ProcessKit.Unix
         public UnixPlatform()
         {
             _supervisor = new Supervisor(_lifeline);
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => OnSessionProcessEnding("the session is exiting");
             try
             {
                 // Terminal closed: not cancelled, so the runtime's default (ending the process) still follows.
@@ -39,11 +33,9 @@ namespace ProcessKit.Unix
             }
         }
 
-        internal Lifeline Lifeline => _lifeline;
-
         internal override ChildProcess Start(string name, SpawnRequest request, ChildTable table)
         {
-            var env = BuildEnvironment(request, name);
+            var env = ChildEnvironment.ForChild(request.Environment, name);
             var stdio = new StdioPlan
             {
                 PipeStdin = request.StandardInput != null,
@@ -55,11 +47,7 @@ namespace ProcessKit.Unix
             var argv = new List<string>(request.Arguments.Count + 1) { request.FileName };
             argv.AddRange(request.Arguments);
 
-            if (ProcessLog.IsEnabled(LogLevel.Debug))
-            {
-                ProcessLog.Debug($"spawning {name}: argv [{string.Join(", ", argv.Select(Abbreviate))}], working directory '{request.WorkingDirectory}', output {request.OutputMode}");
-            }
-
+            LogSpawning(name, request);
             SpawnedChild spawned = UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false);
 
             var child = new ChildProcess(name, spawned.Pid, request, table);
@@ -79,7 +67,7 @@ namespace ProcessKit.Unix
                     throw new ChildStartException($"Cannot start daemon {name}: the lifeline guardian could not be started ({e.Message})", e.OsError);
                 }
             }
-            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
+            LogStarted(child);
             _supervisor.Watch(child, spawned.StdoutFd, spawned.StderrFd); // from here on its exit can be reported
             if (spawned.StdinFd >= 0)
             {
@@ -98,9 +86,6 @@ namespace ProcessKit.Unix
                 }
             }
         }
-
-        /// <summary>Long arguments (the encoded bootstrap of a scriptblock child) are cut for the debug log.</summary>
-        private static string Abbreviate(string arg) => arg.Length <= 80 ? arg : arg.Substring(0, 40) + $"…({arg.Length} chars)";
 
         internal override void SignalGroup(ChildProcess child, ChildSignal signal)
         {
@@ -184,28 +169,6 @@ namespace ProcessKit.Unix
 
         public override void SetLogPath(string? path) => _lifeline.SetLogPath(path);
 
-        private static List<KeyValuePair<string, string>> BuildEnvironment(SpawnRequest request, string name)
-        {
-            var env = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (request.Environment != null)
-            {
-                foreach (var kv in request.Environment)
-                {
-                    env[kv.Key] = kv.Value;
-                }
-            }
-            else
-            {
-                foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
-                {
-                    env[(string)e.Key] = (string?)e.Value ?? string.Empty;
-                }
-            }
-            env[ChildEnvironment.NameVariable] = name;
-            env[ChildEnvironment.ParentIdVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return new List<KeyValuePair<string, string>>(env);
-        }
-
         /// <summary>Bytes per stack of a stdin feeder thread: it only calls write(2).</summary>
         private const int FeederStackSize = 64 * 1024;
 
@@ -229,18 +192,7 @@ namespace ProcessKit.Unix
             feeder.Start();
         }
 
-        private int _ending;
-
-        private void OnSessionProcessEnding(string why)
-        {
-            if (System.Threading.Interlocked.Exchange(ref _ending, 1) != 0)
-            {
-                return;
-            }
-            var daemons = ChildTable.AllRunningDaemons();
-            ProcessLog.Info($"process shutting down: {why}; {daemons.Count} daemon(s) to end");
-            ChildTable.EndDaemons(daemons, why, ProcessExitWait);
-            _supervisor.HandOffCaptures();
-        }
+        /// <summary>The capture pipes of non-daemon children that outlive the session go to drainers.</summary>
+        protected override void HandOffOutput() => _supervisor.HandOffCaptures();
     }
 }

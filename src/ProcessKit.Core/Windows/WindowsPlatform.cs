@@ -25,10 +25,6 @@ namespace ProcessKit.Windows
     [SupportedOSPlatform("windows")]
     internal sealed class WindowsPlatform : ProcessPlatform
     {
-        /// <summary>At process exit, wait this long in-process for daemons to take their CTRL_BREAK (so their exit is
-        /// logged); the kernel ends what is left when the job handles close, so `exit` is never held up long.</summary>
-        private static readonly TimeSpan ProcessExitWait = TimeSpan.FromMilliseconds(300);
-
         /// <summary>Once a child has exited, how long its capture pipes may take to reach end of file before the exit is
         /// published anyway. EOF comes at once unless a grandchild still holds the pipe; the wait only makes sure that
         /// what the child wrote before exiting is in the buffer by the time a waiter sees the exit.</summary>
@@ -46,13 +42,6 @@ namespace ProcessKit.Windows
         /// Holding the process handle until then also guards against pid reuse: Windows does not reuse a process id
         /// (nor so the console process group id) while a handle to the process is open.</summary>
         private readonly ConcurrentDictionary<ChildProcess, Tracked> _tracked = new ConcurrentDictionary<ChildProcess, Tracked>();
-
-        private int _ending;
-
-        public WindowsPlatform()
-        {
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => OnSessionProcessEnding("the session is exiting");
-        }
 
         private sealed class Tracked
         {
@@ -81,7 +70,7 @@ namespace ProcessKit.Windows
 
         internal override ChildProcess Start(string name, SpawnRequest request, ChildTable table)
         {
-            ProcessLog.Debug($"spawning {name}: argv [{string.Join(", ", new[] { request.FileName }.Concat(request.Arguments).Select(Abbreviate))}], working directory '{request.WorkingDirectory}', output {request.OutputMode}");
+            LogSpawning(name, request);
             ChildStdio stdio = ChildStdio.Open(request);
             SpawnedProcess spawned;
             try
@@ -99,7 +88,7 @@ namespace ProcessKit.Windows
             }
 
             var child = new ChildProcess(name, spawned.Pid, request, table);
-            ProcessLog.Info($"child process {name} started (pid {spawned.Pid}{(request.Daemon ? ", daemon" : "")}): {child.Command}");
+            LogStarted(child);
             var tracked = new Tracked(child, spawned);
             _tracked[child] = tracked;
             tracked.Output = Task.WhenAll(Pump(stdio.StdoutReader, child.StandardOutput), Pump(stdio.StderrReader, child.StandardError));
@@ -109,7 +98,6 @@ namespace ProcessKit.Windows
         }
 
         /// <summary>Long arguments (the encoded bootstrap of a scriptblock child) are cut for the debug log.</summary>
-        private static string Abbreviate(string arg) => arg.Length <= 80 ? arg : arg.Substring(0, 40) + $"…({arg.Length} chars)";
 
         internal override void SignalGroup(ChildProcess child, ChildSignal signal)
         {
@@ -326,19 +314,6 @@ namespace ProcessKit.Windows
             {
                 writer.Dispose(); // EOF for the child; unbuffered, so nothing is left to flush
             }
-        }
-
-        /// <summary>Graceful exit of the session's process: daemons get their CTRL_BREAK and a short wait, so their end is
-        /// logged. Whatever is left is ended by the kernel when this process's job handles close.</summary>
-        private void OnSessionProcessEnding(string why)
-        {
-            if (Interlocked.Exchange(ref _ending, 1) != 0)
-            {
-                return;
-            }
-            var daemons = ChildTable.AllRunningDaemons();
-            ProcessLog.Info($"process shutting down: {why}; {daemons.Count} daemon(s) to end");
-            ChildTable.EndDaemons(daemons, why, ProcessExitWait);
         }
     }
 }

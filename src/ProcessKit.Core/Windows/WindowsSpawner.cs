@@ -1,5 +1,4 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -203,23 +202,7 @@ namespace ProcessKit.Windows
         /// as on Unix.</summary>
         internal static string EnvironmentBlock(SpawnRequest request, string name)
         {
-            var variables = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            if (request.Environment != null)
-            {
-                foreach (var kv in request.Environment)
-                {
-                    variables[kv.Key] = kv.Value;
-                }
-            }
-            else
-            {
-                foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
-                {
-                    variables[(string)e.Key] = (string?)e.Value ?? string.Empty;
-                }
-            }
-            variables[ChildEnvironment.NameVariable] = name;
-            variables[ChildEnvironment.ParentIdVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+            var variables = ChildEnvironment.ForChild(request.Environment, name); // case-insensitive names on Windows
 
             var names = new List<string>(variables.Keys);
             names.Sort(StringComparer.OrdinalIgnoreCase);
