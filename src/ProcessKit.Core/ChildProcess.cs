@@ -120,8 +120,6 @@ namespace ProcessKit
         /// still ours (unreaped, so the kernel cannot have reused it).</summary>
         internal object Sync { get; } = new object();
 
-        internal bool StopRequested => _stopRequested;
-
         /// <summary>Blocks until the child exited or the timeout passed (infinite when null).</summary>
         public bool WaitForExit(TimeSpan? timeout, CancellationToken cancellationToken = default)
         {

@@ -65,12 +65,6 @@ namespace ProcessKit
             get { lock (Sync) { return _level; } }
         }
 
-        /// <summary>The file records are appended to, or null for stderr.</summary>
-        public static string? Path
-        {
-            get { lock (Sync) { return _path; } }
-        }
-
         /// <summary>The name this process logs under: its ProcessKit name when it is itself a child.</summary>
         public static string SelfName =>
             Environment.GetEnvironmentVariable(ChildEnvironment.NameVariable) is { Length: > 0 } n ? n : MainProcessName;
@@ -112,14 +106,6 @@ namespace ProcessKit
                     all.RemoveRange(0, all.Count - last.Value);
                 }
                 return all;
-            }
-        }
-
-        public static void Clear()
-        {
-            lock (Sync)
-            {
-                Ring.Clear();
             }
         }
 

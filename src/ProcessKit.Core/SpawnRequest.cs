@@ -14,9 +14,6 @@ namespace ProcessKit
             WorkingDirectory = workingDirectory;
         }
 
-        /// <summary>The null device of this OS, for a stream that is redirected nowhere.</summary>
-        public static string NullDevice => OperatingSystem.IsWindows() ? "NUL" : "/dev/null";
-
         /// <summary>Absolute path of the program.</summary>
         public string FileName { get; }
 

@@ -11,7 +11,6 @@ namespace ProcessKit.Commands
         public const string WaitTimeout = "ChildProcessWaitTimeout";
         public const string Running = "ChildProcessRunning";
         public const string Removed = "ChildProcessRemoved";
-        public const string OutputDropped = "ChildProcessOutputDropped";
         public const string StandardError = "ChildProcessStandardError";
         public const string LogPath = "ChildProcessLogPathInvalid";
 

@@ -23,7 +23,6 @@ namespace ProcessKit.Unix
         internal const int O_WRONLY = 1;
         internal static readonly int O_CREAT = IsMacOS ? 0x200 : 0x40;
         internal static readonly int O_TRUNC = IsMacOS ? 0x400 : 0x200;
-        internal static readonly int O_APPEND = IsMacOS ? 0x8 : 0x400;
         internal static readonly int O_CLOEXEC = IsMacOS ? 0x1000000 : 0x80000;
         internal static readonly int O_NONBLOCK = IsMacOS ? 0x4 : 0x800;
 
@@ -40,21 +39,15 @@ namespace ProcessKit.Unix
         internal static readonly int SIGSTOP = IsMacOS ? 17 : 19;
         internal static readonly int SIGCONT = IsMacOS ? 19 : 18;
 
-        internal const int F_GETFD = 1;
         internal const int F_SETFD = 2;
         internal const int F_GETFL = 3;
         internal const int F_SETFL = 4;
         internal const int FD_CLOEXEC = 1;
 
         internal const short POLLIN = 0x1;
-        internal const short POLLERR = 0x8;
-        internal const short POLLHUP = 0x10;
-        internal const short POLLNVAL = 0x20;
 
         internal const int EINTR = 4;
         internal const int ECHILD = 10;
-        internal const int EAGAIN_LINUX = 11;
-        internal const int ESRCH = 3;
         internal const int X_OK = 1;
 
         /// <summary>Opaque posix_spawn types are allocated generously: glibc's attr is 336 bytes, macOS's a pointer.</summary>

@@ -77,23 +77,6 @@ exit 0
         private readonly List<int> _toReap = new List<int>();
         private string? _logPath;
 
-        /// <summary>Pids of the running guardians (for tests and the benchmark).</summary>
-        public IReadOnlyList<int> GuardianPids
-        {
-            get
-            {
-                lock (_sync)
-                {
-                    var pids = new List<int>();
-                    foreach (var g in _guardians.Values)
-                    {
-                        pids.Add(g.Pid);
-                    }
-                    return pids;
-                }
-            }
-        }
-
         /// <summary>Starts the guardian of a daemon (process group <paramref name="pgid"/>), giving it duplicates of
         /// the daemon's capture read ends (-1: none). Throws <see cref="ChildStartException"/> when it cannot.</summary>
         public void Register(int pgid, string name, TimeSpan grace, int stdoutFd, int stderrFd)

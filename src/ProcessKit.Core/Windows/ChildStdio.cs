@@ -185,7 +185,7 @@ namespace ProcessKit.Windows
                 Kernel32.OPEN_EXISTING, "Cannot open the NUL device");
 
         /// <summary>A redirect target, created or truncated as on Unix (O_TRUNC). The cmdlets name the null device
-        /// SpawnRequest.NullDevice ("NUL"); "/dev/null" is accepted too.</summary>
+        /// "NUL", or "/dev/null" as the Unix code writes it.</summary>
         private IntPtr OutputFile(string path)
         {
             if (path == "/dev/null" || string.Equals(path, "NUL", StringComparison.OrdinalIgnoreCase))
