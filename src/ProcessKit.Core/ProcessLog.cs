@@ -58,6 +58,7 @@ namespace ProcessKit
         private static readonly Queue<LogRecord> Ring = new Queue<LogRecord>();
         private static LogLevel? _level;
         private static string? _path;
+        private static Stream? _sink;
 
         /// <summary>The enabled level, or null when logging is off.</summary>
         public static LogLevel? Level
@@ -77,22 +78,42 @@ namespace ProcessKit
             }
         }
 
+        /// <summary>The -Path file records are appended to, or null for stderr (or when logging is off).</summary>
+        internal static string? Path
+        {
+            get { lock (Sync) { return _path; } }
+        }
+
+        /// <summary>Raised when the log file changes (null: none), so the lifeline guardians write where the session does.</summary>
+        internal static event Action<string?>? PathChanged;
+
+        /// <summary>Turns logging on. The sink (fd 2, or the file opened for append) is opened here, once: a path that
+        /// cannot be written throws now (IOException, UnauthorizedAccessException) instead of losing records later.</summary>
         public static void Enable(LogLevel level, string? path)
         {
+            Stream sink = path is null
+                ? Console.OpenStandardError()
+                : new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
             lock (Sync)
             {
+                _sink?.Dispose();
+                _sink = sink;
                 _level = level;
                 _path = path;
             }
+            PathChanged?.Invoke(path);
         }
 
         public static void Disable()
         {
             lock (Sync)
             {
+                _sink?.Dispose();
+                _sink = null;
                 _level = null;
                 _path = null;
             }
+            PathChanged?.Invoke(null);
         }
 
         /// <summary>Records of the ring, oldest first; the last <paramref name="last"/> when given.</summary>
@@ -124,47 +145,37 @@ namespace ProcessKit
         /// <summary>Writes a record on behalf of a process (a child relaying its own side).</summary>
         public static void Write(LogLevel level, string processName, int processId, string message)
         {
-            LogRecord record;
-            string? path;
             lock (Sync)
             {
                 if (!_level.HasValue || level < _level.Value)
                 {
                     return;
                 }
-                record = new LogRecord(DateTime.Now, level, processName, processId, message);
+                var record = new LogRecord(DateTime.Now, level, processName, processId, message);
                 Ring.Enqueue(record);
                 while (Ring.Count > RingSize)
                 {
                     Ring.Dequeue();
                 }
-                path = _path;
-                Emit(record, path);
+                Emit(record);
             }
         }
 
-        private static void Emit(LogRecord record, string? path)
+        /// <summary>One line to the sink, under the lock so lines from many threads never interleave. Straight to fd 2
+        /// (or the file), as Python's log_to_stderr: not through the host's error stream.</summary>
+        private static void Emit(LogRecord record)
         {
             try
             {
-                string line = record + Environment.NewLine;
-                if (path is null)
-                {
-                    // Straight to fd 2, as Python's log_to_stderr: not through the host's error stream.
-                    using Stream stderr = Console.OpenStandardError();
-                    byte[] bytes = Encoding.UTF8.GetBytes(line);
-                    stderr.Write(bytes, 0, bytes.Length);
-                }
-                else
-                {
-                    File.AppendAllText(path, line, new UTF8Encoding(false));
-                }
+                byte[] bytes = Encoding.UTF8.GetBytes(record + Environment.NewLine);
+                _sink?.Write(bytes, 0, bytes.Length);
+                _sink?.Flush();
             }
             catch (IOException)
             {
                 // Logging must never break the lifecycle it describes (closed terminal, full disk).
             }
-            catch (UnauthorizedAccessException)
+            catch (ObjectDisposedException)
             {
             }
         }

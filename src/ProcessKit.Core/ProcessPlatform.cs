@@ -91,11 +91,6 @@ namespace ProcessKit
         /// <summary>True when <paramref name="path"/> names a file this process may execute.</summary>
         public abstract bool IsExecutable(string path);
 
-        /// <summary>Where the lifeline guardian writes its own records (null: nowhere).</summary>
-        public virtual void SetLogPath(string? path)
-        {
-        }
-
         internal static string SignalName(ChildSignal signal) => signal == ChildSignal.Kill ? "SIGKILL" : "SIGTERM";
 
         private static ProcessPlatform Create()

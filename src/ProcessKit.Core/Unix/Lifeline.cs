@@ -75,7 +75,7 @@ exit 0
         private readonly object _sync = new object();
         private readonly Dictionary<int, Guardian> _guardians = new Dictionary<int, Guardian>();
         private readonly List<int> _toReap = new List<int>();
-        private string? _logPath;
+        private string? _logPath = ProcessLog.Path; // logging may have been enabled before the first daemon
 
         /// <summary>Starts the guardian of a daemon (process group <paramref name="pgid"/>), giving it duplicates of
         /// the daemon's capture read ends (-1: none). Throws <see cref="ChildStartException"/> when it cannot.</summary>

@@ -19,6 +19,7 @@ namespace ProcessKit.Unix
         public UnixPlatform()
         {
             _supervisor = new Supervisor(_lifeline);
+            ProcessLog.PathChanged += _lifeline.SetLogPath;
             try
             {
                 // Terminal closed: not cancelled, so the runtime's default (ending the process) still follows.
@@ -166,8 +167,6 @@ namespace ProcessKit.Unix
                 Marshal.FreeHGlobal(p);
             }
         }
-
-        public override void SetLogPath(string? path) => _lifeline.SetLogPath(path);
 
         /// <summary>Bytes per stack of a stdin feeder thread: it only calls write(2).</summary>
         private const int FeederStackSize = 64 * 1024;

@@ -30,24 +30,16 @@ namespace ProcessKit.Commands
                         ErrorHelper.LogPath, ErrorCategory.ObjectNotFound, Path));
                 }
             }
-            if (full != null)
+            try
             {
-                try
-                {
-                    // Open for append now: a path that cannot be written (a directory, /proc, no permission) is an
-                    // error here, not records silently lost later.
-                    using (new FileStream(full, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
-                    {
-                    }
-                }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-                {
-                    ThrowTerminatingError(new ErrorRecord(new IOException($"Cannot log to '{full}': {e.Message}", e),
-                        ErrorHelper.LogPath, ErrorCategory.WriteError, Path));
-                }
+                ProcessLog.Enable(Level, full);
             }
-            ProcessLog.Enable(Level, full);
-            ProcessPlatform.Current.SetLogPath(full);
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                // A directory, /proc, no permission: an error now, not records silently lost later.
+                ThrowTerminatingError(new ErrorRecord(new IOException($"Cannot log to '{full}': {e.Message}", e),
+                    ErrorHelper.LogPath, ErrorCategory.WriteError, Path));
+            }
         }
     }
 
@@ -58,7 +50,6 @@ namespace ProcessKit.Commands
         protected override void EndProcessing()
         {
             ProcessLog.Disable();
-            ProcessPlatform.Current.SetLogPath(null);
         }
     }
 
