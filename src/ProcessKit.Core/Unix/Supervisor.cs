@@ -171,6 +171,9 @@ namespace ProcessKit.Unix
                 {
                     Thread.Sleep(10); // never spin on an unexpected poll error
                 }
+                // Reap on a wake-up (SIGCHLD, a new child) or the sweep, not on every chunk of output: with many chatty
+                // children a waitid per child per read would put O(children) syscalls on the output path.
+                bool woken = n <= 0 || (array[0].Revents & LibC.POLLIN) != 0;
                 if (n > 0)
                 {
                     if ((array[0].Revents & LibC.POLLIN) != 0)
@@ -185,8 +188,11 @@ namespace ProcessKit.Unix
                         }
                     }
                 }
-                ReapExited();
-                _lifeline.ReapGuardians();
+                if (woken)
+                {
+                    ReapExited();
+                    _lifeline.ReapGuardians();
+                }
             }
         }
 
