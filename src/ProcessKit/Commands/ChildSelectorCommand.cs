@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 
 namespace ProcessKit.Commands
@@ -26,6 +27,14 @@ namespace ProcessKit.Commands
         [Parameter(ParameterSetName = SelectorSet, ValueFromPipelineByPropertyName = true)]
         public int[] Id { get; set; } = System.Array.Empty<int>();
 
+        /// <summary>The children of <paramref name="table"/> named like <paramref name="name"/> (wildcards, any case),
+        /// in start order. Names need not be unique, so this may be several.</summary>
+        internal static List<ChildProcess> Named(ChildTable table, string name)
+        {
+            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+            return table.Children.Where(c => pattern.IsMatch(c.Name)).ToList();
+        }
+
         /// <summary>The children this pipeline record selects, in order, each once; writes not-found errors.</summary>
         protected List<ChildProcess> SelectChildren()
         {
@@ -38,23 +47,12 @@ namespace ProcessKit.Commands
                 case SelectorSet when !byId:
                     foreach (string name in Name)
                     {
-                        var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-                        bool any = false;
-                        foreach (var child in table.Children)
-                        {
-                            if (pattern.IsMatch(child.Name))
-                            {
-                                any = true;
-                                if (seen.Add(child))
-                                {
-                                    result.Add(child);
-                                }
-                            }
-                        }
-                        if (!any)
+                        var matches = Named(table, name);
+                        if (matches.Count == 0)
                         {
                             WriteError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
                         }
+                        result.AddRange(matches.Where(seen.Add));
                     }
                     break;
                 case SelectorSet:

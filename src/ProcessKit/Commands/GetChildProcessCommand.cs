@@ -20,13 +20,12 @@ namespace ProcessKit.Commands
 
         protected override void ProcessRecord()
         {
-            var children = SessionTables.Current.Children;
+            ChildTable table = SessionTables.Current;
             if (Name != null && Id is null)
             {
                 foreach (string name in Name)
                 {
-                    var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-                    var matches = children.Where(c => pattern.IsMatch(c.Name)).ToList();
+                    var matches = ChildSelectorCommand.Named(table, name);
                     if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
                     {
                         WriteError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
@@ -38,7 +37,7 @@ namespace ProcessKit.Commands
             {
                 foreach (int id in Id)
                 {
-                    var child = children.FirstOrDefault(c => c.Id == id);
+                    var child = table.FindById(id);
                     if (child is null)
                     {
                         WriteError(ErrorHelper.ChildNotFound($"the id {id}", id));
@@ -51,7 +50,7 @@ namespace ProcessKit.Commands
             }
             else
             {
-                WriteObject(children, enumerateCollection: true);
+                WriteObject(table.Children, enumerateCollection: true);
             }
         }
     }
