@@ -6,6 +6,7 @@ using Xunit;
 
 namespace ProcessKit.Tests
 {
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // builds executables with Unix file modes
     public sealed class ProgramLocatorTests : IDisposable
     {
         private readonly string _dir = Directory.CreateTempSubdirectory("pk-locate").FullName;
