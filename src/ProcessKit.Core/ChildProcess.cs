@@ -1,45 +1,42 @@
 using System;
-using System.Collections.Generic;
-using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace ProcessKit
 {
-    /// <summary>One child process and its lifecycle, as Python's <c>multiprocessing.Process</c>.
-    /// Its exit is observed by the platform's supervisor; every cmdlet reads the same object.</summary>
-    public sealed class ChildProcess
+    /// <summary>One child process and its lifecycle, as Python's <c>multiprocessing.Process</c>: what it is, its state
+    /// and exit code, and its captured output. <see cref="ChildSupervisor"/> starts and stops it; the platform reports
+    /// its output and exit through <see cref="IChildObserver"/>; every cmdlet reads the same object.</summary>
+    public sealed class ChildProcess : IChildObserver
     {
         /// <summary>Stop-ChildProcess waits this long after SIGTERM before SIGKILL (SPEC: 5 s).</summary>
-        public static readonly TimeSpan DefaultStopGracePeriod = TimeSpan.FromSeconds(5);
+        public static readonly TimeSpan DefaultStopGracePeriod = ChildSupervisor.DefaultStopGracePeriod;
 
-        /// <summary>Session end: SIGTERM → this → SIGKILL. One second leaves room inside SPEC's
-        /// "nothing of a daemon is left two seconds after its session is gone".</summary>
-        public static readonly TimeSpan DefaultDaemonGracePeriod = TimeSpan.FromSeconds(1);
-
-        /// <summary>How long to wait for a SIGKILLed child to be reaped before giving up (a process in
-        /// uninterruptible sleep can take a moment; it must not hang the caller forever).</summary>
-        internal static readonly TimeSpan KillReapTimeout = TimeSpan.FromSeconds(30);
+        /// <summary>Session end: SIGTERM → this → SIGKILL.</summary>
+        public static readonly TimeSpan DefaultDaemonGracePeriod = ChildSupervisor.DefaultDaemonGracePeriod;
 
         private readonly TaskCompletionSource<bool> _exited =
             new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Guards the state fields below, and nothing else: no I/O, logging or callbacks under it.</summary>
+        private readonly object _sync = new object();
         private int? _exitCode;
         private DateTime? _exitTime;
         private ChildState _state = ChildState.Running;
-        private volatile bool _stopRequested;
+        private bool _stopRequested;
 
-        internal ChildProcess(string name, int id, SpawnRequest request, ChildTable table)
+        internal ChildProcess(string name, IChildHandle handle, SpawnRequest request, ChildSupervisor owner)
         {
             Name = name;
-            Id = id;
+            Handle = handle;
+            Id = handle.Id;
+            Owner = owner;
             Daemon = request.Daemon;
             Kind = request.Kind;
             Command = request.Command ?? request.FileName;
             OutputMode = request.OutputMode;
             DaemonGracePeriod = request.DaemonGracePeriod;
             StartTime = DateTime.Now;
-            Table = table;
             if (Kind == ChildKind.ScriptBlock)
             {
                 StandardOutput.LineFilter = RelayChildLog;
@@ -86,18 +83,18 @@ namespace ProcessKit
 
         public ChildState State
         {
-            get { lock (Sync) { return _state; } }
+            get { lock (_sync) { return _state; } }
         }
 
         /// <summary>Null while running; the exit status; <c>-N</c> when signal N ended it.</summary>
         public int? ExitCode
         {
-            get { lock (Sync) { return _exitCode; } }
+            get { lock (_sync) { return _exitCode; } }
         }
 
         public DateTime? ExitTime
         {
-            get { lock (Sync) { return _exitTime; } }
+            get { lock (_sync) { return _exitTime; } }
         }
 
         public bool IsAlive => State == ChildState.Running;
@@ -107,18 +104,23 @@ namespace ProcessKit
 
         internal OutputBuffer StandardError { get; } = new OutputBuffer();
 
+        OutputBuffer IChildObserver.StandardOutput => StandardOutput;
+
+        OutputBuffer IChildObserver.StandardError => StandardError;
+
         /// <summary>Completes when the child has been reaped. Internal, as the buffers: a public Task&lt;bool&gt;
         /// property would make Export-Clixml or Format-List * block on its Result until the child exits.</summary>
         internal Task Exited => _exited.Task;
 
         /// <summary>Set once Remove-ChildProcess let it go.</summary>
-        public bool Removed { get; internal set; }
+        public bool Removed { get; private set; }
 
-        internal ChildTable Table { get; }
+        internal IChildHandle Handle { get; }
 
-        /// <summary>Serialises reaping against signalling: a signal is only ever sent while the pid is
-        /// still ours (unreaped, so the kernel cannot have reused it).</summary>
-        internal object Sync { get; } = new object();
+        internal ChildSupervisor Owner { get; }
+
+        /// <summary>The session table that tracks it (set when it is added).</summary>
+        internal ChildTable? Table { get; set; }
 
         /// <summary>Blocks until the child exited or the timeout passed (infinite when null).</summary>
         public bool WaitForExit(TimeSpan? timeout, CancellationToken cancellationToken = default)
@@ -133,123 +135,39 @@ namespace ProcessKit
             }
         }
 
-        /// <summary>Python's <c>terminate()</c> (SIGTERM to the group, SIGKILL after the grace period)
-        /// or <c>kill()</c> when <paramref name="force"/>. Returns once the child exited; an exited child is left alone.</summary>
+        /// <summary>Python's <c>terminate()</c> (SIGTERM to the group, SIGKILL after the grace period) or <c>kill()</c>
+        /// when <paramref name="force"/>. Returns once the child exited; an exited child is left alone.</summary>
         public void Stop(bool force, TimeSpan gracePeriod, string reason = "stop requested", CancellationToken cancellationToken = default) =>
-            StopAll(new[] { this }, force, _ => gracePeriod, reason, null, cancellationToken);
+            Owner.Stop(this, force, gracePeriod, reason, cancellationToken);
 
-        /// <summary>Stops many children at once: every signal first, then one shared grace period, then SIGKILL for those
-        /// still alive, so N stubborn children cost one grace period, not N. <paramref name="waitLimit"/> bounds the whole
-        /// wait (process exit: the lifeline guardians finish the job); a child whose grace is longer than it is not
-        /// SIGKILLed here. Ctrl+C (<paramref name="cancellationToken"/>) ends the wait; signals already sent stay sent.</summary>
-        public static void StopAll(IReadOnlyList<ChildProcess> children, bool force, Func<ChildProcess, TimeSpan> gracePeriod, string reason,
-            TimeSpan? waitLimit = null, CancellationToken cancellationToken = default)
+        /// <summary>Records that a stop was asked for (its exit then counts as Stopped); false once it is not running.</summary>
+        internal bool MarkStopRequested()
         {
-            var platform = ProcessPlatform.Current;
-            var running = new List<ChildProcess>();
-            foreach (var child in children)
-            {
-                if (child.IsAlive)
-                {
-                    child._stopRequested = true;
-                    child.SendSignal(platform, force ? ChildSignal.Kill : ChildSignal.Terminate, reason);
-                    running.Add(child);
-                }
-            }
-            DateTime start = DateTime.UtcNow;
-            if (!force)
-            {
-                foreach (var child in running)
-                {
-                    TimeSpan grace = gracePeriod(child);
-                    bool mayKill = !waitLimit.HasValue || grace <= waitLimit.Value;
-                    TimeSpan wait = mayKill ? grace : waitLimit!.Value;
-                    TimeSpan left = wait - (DateTime.UtcNow - start);
-                    if (child.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken))
-                    {
-                        continue;
-                    }
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    if (mayKill)
-                    {
-                        ProcessLog.Info($"grace period of {grace.TotalSeconds:0.###}s expired for {child.Name} (pid {child.Id}); sending SIGKILL");
-                        child.SendSignal(platform, ChildSignal.Kill, "grace period expired");
-                    }
-                }
-            }
-            if (waitLimit.HasValue)
-            {
-                return;
-            }
-            if (!force)
-            {
-                EndStragglers(running, gracePeriod, start, platform, cancellationToken);
-            }
-            foreach (var child in running)
-            {
-                if (!child.WaitForExit(KillReapTimeout, cancellationToken) && cancellationToken.IsCancellationRequested)
-                {
-                    return;
-                }
-            }
-        }
-
-        /// <summary>Poll interval while a stopped child's group still has members after its leader exited. Only
-        /// this rare case polls; the normal wait is event-driven.</summary>
-        private const int StragglerPollMs = 50;
-
-        /// <summary>Stop acts on the child's whole tree: a leader that exited on SIGTERM may leave group members that
-        /// ignore it. They get the rest of the grace period, then SIGKILL.</summary>
-        private static void EndStragglers(List<ChildProcess> stopped, Func<ChildProcess, TimeSpan> gracePeriod, DateTime start,
-            ProcessPlatform platform, CancellationToken cancellationToken)
-        {
-            var pending = stopped.Where(c => !c.IsAlive).ToList();
-            while (pending.Count > 0 && !cancellationToken.IsCancellationRequested)
-            {
-                ISet<int> live = platform.LiveProcessGroups(pending.Select(c => c.Id).ToList());
-                pending.RemoveAll(c => !live.Contains(c.Id));
-                foreach (var child in pending.Where(c => DateTime.UtcNow - start >= gracePeriod(c)).ToList())
-                {
-                    ProcessLog.Info($"grace period expired for what {child.Name} (pid {child.Id}) left in process group {child.Id}; sending SIGKILL");
-                    platform.KillOrphanedGroup(child.Id);
-                    pending.Remove(child);
-                }
-                if (pending.Count > 0)
-                {
-                    cancellationToken.WaitHandle.WaitOne(StragglerPollMs);
-                }
-            }
-        }
-
-        internal bool SendSignal(ProcessPlatform platform, ChildSignal signal, string reason)
-        {
-            lock (Sync)
+            lock (_sync)
             {
                 if (_state != ChildState.Running)
                 {
                     return false;
                 }
-                ProcessLog.Info($"sending {ProcessPlatform.SignalName(signal)} to {Name} (pid {Id}, process group {Id}): {reason}");
-                platform.SignalGroup(this, signal);
+                _stopRequested = true;
                 return true;
             }
         }
 
-        /// <summary>Called by the supervisor, under <see cref="Sync"/>, once the child was reaped.</summary>
-        internal void SetExited(int? exitCode, DateTime exitTime)
+        /// <summary>Reported by the platform once the child was reaped: the state changes, then the record and the waiters.</summary>
+        void IChildObserver.OnExited(int? exitCode)
         {
-            _exitCode = exitCode;
-            _exitTime = exitTime;
-            _state = exitCode.HasValue ? ExitStatus.StateOf(exitCode.Value, _stopRequested) : ChildState.Lost;
-        }
-
-        /// <summary>Releases waiters; called after <see cref="SetExited"/> outside the lock.</summary>
-        internal void CompleteExit()
-        {
-            if (ExitCode is int code)
+            lock (_sync)
+            {
+                if (_state != ChildState.Running)
+                {
+                    return;
+                }
+                _exitCode = exitCode;
+                _exitTime = DateTime.Now;
+                _state = exitCode.HasValue ? ExitStatus.StateOf(exitCode.Value, _stopRequested) : ChildState.Lost;
+            }
+            if (exitCode is int code)
             {
                 ProcessLog.Info($"{Name} (pid {Id}) exited with exitcode {code}");
             }
@@ -258,6 +176,14 @@ namespace ProcessKit
                 ProcessLog.Warning($"{Name} (pid {Id}) was reaped by another process; its exit code is unknown");
             }
             _exited.TrySetResult(true);
+        }
+
+        /// <summary>Remove-ChildProcess: frees the buffered output.</summary>
+        internal void Release()
+        {
+            Removed = true;
+            StandardOutput.Clear();
+            StandardError.Clear();
         }
 
         public override string ToString() => Name;

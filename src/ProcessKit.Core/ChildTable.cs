@@ -1,37 +1,30 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Threading;
 
 namespace ProcessKit
 {
     /// <summary>The children of one session (one PowerShell runspace): Python's per-process view of
-    /// <c>active_children()</c> and of the <c>Process-N</c> counter. Thread-safe: a runspace may be driven
-    /// from several threads, and the supervisor completes children from its own.</summary>
+    /// <c>active_children()</c> and of the <c>Process-N</c> counter. A collection only: starting, stopping and ending
+    /// belong to <see cref="ChildSupervisor"/>. Thread-safe: a runspace may be driven from several threads.</summary>
     public sealed class ChildTable
     {
-        private static readonly object AllSync = new object();
-        private static readonly List<WeakReference<ChildTable>> AllTables = new List<WeakReference<ChildTable>>();
-
         private readonly object _sync = new object();
-        /// <summary>Serialises starts within a session, so the number a name takes is the number of the start.</summary>
-        private readonly object _startSync = new object();
         private readonly List<ChildProcess> _children = new List<ChildProcess>();
         private int _counter;
         private bool _closed;
 
-        public ChildTable(string sessionName)
+        internal ChildTable(string sessionName)
         {
             SessionName = sessionName;
-            lock (AllSync)
-            {
-                AllTables.RemoveAll(w => !w.TryGetTarget(out _));
-                AllTables.Add(new WeakReference<ChildTable>(this));
-            }
         }
 
         /// <summary>For log records (e.g. "Runspace1").</summary>
         public string SessionName { get; }
+
+        /// <summary>Serialises starts within a session, so the number a name takes is the number of the start
+        /// (the first lock of the order in <see cref="ChildSupervisor"/>).</summary>
+        internal object StartSync { get; } = new object();
 
         public bool IsClosed
         {
@@ -51,113 +44,68 @@ namespace ProcessKit
             return string.IsNullOrEmpty(parent) ? $"Process-{n}" : $"{parent}:{n}";
         }
 
-        /// <summary>Starts a child and tracks it. As Python's process counter, every child started takes the next
-        /// number, named or not, and an unnamed one is called by it (<see cref="DefaultName"/>); a failed start takes
-        /// no number. Throws <see cref="ChildStartException"/> with the OS reason; nothing is tracked then.</summary>
-        public ChildProcess Start(string? name, SpawnRequest request)
-        {
-            lock (_startSync)
-            {
-                lock (_sync)
-                {
-                    if (_closed)
-                    {
-                        throw new InvalidOperationException("The session that owns this child table has ended.");
-                    }
-                }
-                int n = _counter + 1;
-                ChildProcess child = ProcessPlatform.Current.Start(name ?? DefaultName(n), request, this);
-                _counter = n;
-                lock (_sync)
-                {
-                    _children.Add(child);
-                }
-                return child;
-            }
-        }
-
+        /// <summary>The child with this pid. A pid can be reused after ~pid_max starts, so several tracked children may
+        /// share one: the running one wins, else the newest.</summary>
         public ChildProcess? FindById(int id)
         {
             lock (_sync)
             {
-                return _children.FirstOrDefault(c => c.Id == id);
+                return _children.LastOrDefault(c => c.Id == id && c.IsAlive) ?? _children.LastOrDefault(c => c.Id == id);
             }
         }
 
-        /// <summary>Stops tracking an exited child and frees its buffers.</summary>
-        public bool Remove(ChildProcess child)
-        {
-            if (child.IsAlive)
-            {
-                return false;
-            }
-            lock (_sync)
-            {
-                _children.Remove(child);
-            }
-            child.Removed = true;
-            child.StandardOutput.Clear();
-            child.StandardError.Clear();
-            return true;
-        }
-
-        /// <summary>Session end (runspace closed, module removed): SIGTERM every running daemon's group, wait up
-        /// to each one's grace period, then SIGKILL. Non-daemon children are left running, as SPEC says.</summary>
-        public void EndDaemons(string why)
-        {
-            ChildProcess[] daemons;
-            lock (_sync)
-            {
-                daemons = _children.Where(c => c.Daemon && c.IsAlive).ToArray();
-            }
-            EndDaemons(daemons, why);
-        }
-
-        /// <summary>How long closing a runspace waits for its daemons in line. Closing is also the first step of
-        /// `exit`, so it must not hold the session up for a daemon's whole grace period: the rest of the SIGTERM →
-        /// grace → SIGKILL sequence goes on in the background, and if the process ends meanwhile the daemons'
-        /// guardians finish it.</summary>
-        public static readonly TimeSpan CloseWait = TimeSpan.FromMilliseconds(300);
-
-        /// <summary>Ends the daemons and marks the table closed (no further starts).</summary>
-        public void Close(string why)
+        /// <summary>The number the next start takes (called under <see cref="StartSync"/>); throws once the session ended.</summary>
+        internal int NextNumber()
         {
             lock (_sync)
             {
                 if (_closed)
                 {
-                    return;
+                    throw new InvalidOperationException("The session that owns this child table has ended.");
+                }
+                return _counter + 1;
+            }
+        }
+
+        /// <summary>Tracks a started child; its number is now taken.</summary>
+        internal void Add(ChildProcess child, int number)
+        {
+            lock (_sync)
+            {
+                _counter = number;
+                _children.Add(child);
+            }
+            child.Table = this;
+        }
+
+        internal void Remove(ChildProcess child)
+        {
+            lock (_sync)
+            {
+                _children.Remove(child);
+            }
+        }
+
+        internal IReadOnlyList<ChildProcess> RunningDaemons()
+        {
+            lock (_sync)
+            {
+                return _children.Where(c => c.Daemon && c.IsAlive).ToArray();
+            }
+        }
+
+        /// <summary>Marks the table closed (no further starts); false if it already was.</summary>
+        internal bool Close()
+        {
+            lock (_sync)
+            {
+                if (_closed)
+                {
+                    return false;
                 }
                 _closed = true;
+                return true;
             }
-            var ending = System.Threading.Tasks.Task.Run(() => EndDaemons(why));
-            ending.Wait(CloseWait);
-        }
-
-        /// <summary>Every running daemon of every live table of this process (the process-exit path).</summary>
-        public static IReadOnlyList<ChildProcess> AllRunningDaemons()
-        {
-            var result = new List<ChildProcess>();
-            lock (AllSync)
-            {
-                foreach (var weak in AllTables)
-                {
-                    if (weak.TryGetTarget(out var table))
-                    {
-                        result.AddRange(table.Children.Where(c => c.Daemon && c.IsAlive));
-                    }
-                }
-            }
-            return result;
-        }
-
-        internal static void EndDaemons(IReadOnlyList<ChildProcess> daemons, string why, TimeSpan? maxWait = null)
-        {
-            foreach (var d in daemons)
-            {
-                ProcessLog.Info($"ending daemon {d.Name} (pid {d.Id}) because {why}");
-            }
-            ChildProcess.StopAll(daemons, force: false, d => d.DaemonGracePeriod, why, maxWait);
         }
     }
 }

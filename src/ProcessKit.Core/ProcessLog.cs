@@ -33,7 +33,10 @@ namespace ProcessKit
         public string Message { get; }
 
         /// <summary>Python's default <c>log_to_stderr</c> format: <c>[LEVEL/ProcessName] message</c>.</summary>
-        public override string ToString() => $"[{LevelName(Level)}/{ProcessName}] {Message}";
+        public override string ToString() => $"{Prefix(Level, ProcessName)} {Message}";
+
+        /// <summary>The <c>[LEVEL/ProcessName]</c> part, also handed to the helpers that log without us (the guardian).</summary>
+        internal static string Prefix(LogLevel level, string processName) => $"[{LevelName(level)}/{processName}]";
 
         internal static string LevelName(LogLevel level) => level switch
         {

@@ -1,17 +1,15 @@
 using System;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
-using System.Runtime.CompilerServices;
 
 namespace ProcessKit.Commands
 {
-    /// <summary>One <see cref="ChildTable"/> per runspace, as PSOpenAD's RunspaceSpecificStorage: a runspace sees only
-    /// its own children, and its daemons end when it closes. The weak table lets a dead runspace's entry go.</summary>
+    /// <summary>The module's side of the lifecycle: maps the runspace running the current pipeline to its
+    /// <see cref="ChildTable"/> (kept by <see cref="ChildSupervisor"/>, one registry, the runspace held weakly, as
+    /// PSOpenAD's RunspaceSpecificStorage) and tells the supervisor when that runspace ends. A runspace sees only its
+    /// own children.</summary>
     internal static class SessionTables
     {
-        private static readonly ConditionalWeakTable<Runspace, ChildTable> Tables = new ConditionalWeakTable<Runspace, ChildTable>();
-        private static readonly object Sync = new object();
-
         /// <summary>The table of the runspace running the current pipeline.</summary>
         public static ChildTable Current
         {
@@ -19,16 +17,12 @@ namespace ProcessKit.Commands
             {
                 Runspace runspace = Runspace.DefaultRunspace
                     ?? throw new InvalidOperationException("ProcessKit cmdlets need a runspace.");
-                lock (Sync)
+                ChildTable table = ChildSupervisor.Default.TableFor(runspace, $"Runspace{runspace.Id}", out bool created);
+                if (created)
                 {
-                    if (!Tables.TryGetValue(runspace, out ChildTable? table))
-                    {
-                        table = new ChildTable($"Runspace{runspace.Id}");
-                        Tables.Add(runspace, table);
-                        runspace.StateChanged += OnRunspaceStateChanged;
-                    }
-                    return table;
+                    runspace.StateChanged += OnRunspaceStateChanged;
                 }
+                return table;
             }
         }
 
@@ -37,10 +31,10 @@ namespace ProcessKit.Commands
         {
             var state = e.RunspaceStateInfo.State;
             if (sender is Runspace runspace &&
-                (state == RunspaceState.Closing || state == RunspaceState.Closed || state == RunspaceState.Broken) &&
-                Tables.TryGetValue(runspace, out ChildTable? table))
+                (state == RunspaceState.Closing || state == RunspaceState.Closed || state == RunspaceState.Broken))
             {
-                table.Close($"its runspace ({table.SessionName}) is {state.ToString().ToLowerInvariant()}");
+                ChildTable table = ChildSupervisor.Default.TableFor(runspace, $"Runspace{runspace.Id}");
+                ChildSupervisor.Default.EndSession(table, $"its runspace ({table.SessionName}) is {state.ToString().ToLowerInvariant()}");
             }
         }
     }
@@ -52,7 +46,7 @@ namespace ProcessKit.Commands
         {
             if (Runspace.DefaultRunspace != null)
             {
-                SessionTables.Current.EndDaemons("the ProcessKit module was removed");
+                ChildSupervisor.Default.EndDaemons(SessionTables.Current, "the ProcessKit module was removed");
             }
         }
     }

@@ -5,11 +5,19 @@ using Xunit;
 
 namespace ProcessKit.Tests
 {
-    /// <summary>The core driven directly: real processes, no PowerShell.</summary>
+    /// <summary>The core driven directly on this machine's platform: real processes, no PowerShell.</summary>
     public sealed class ChildTableTests : IDisposable
     {
         private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
-        private readonly ChildTable _table = new ChildTable("xunit");
+        private readonly ChildSupervisor _sup = ChildSupervisor.Default;
+        private readonly object _session = new object();
+        private readonly object _otherSession = new object();
+        private readonly ChildTable _table;
+
+        public ChildTableTests()
+        {
+            _table = _sup.TableFor(_session, "xunit");
+        }
 
         public void Dispose()
         {
@@ -22,7 +30,7 @@ namespace ProcessKit.Tests
         private ChildProcess Sh(string script, string? name = null, bool daemon = false)
         {
             var request = new SpawnRequest("/bin/sh", new[] { "-c", script }, Path.GetTempPath()) { Daemon = daemon };
-            return _table.Start(name, request);
+            return _sup.Start(_table, name, request);
         }
 
         [Fact]
@@ -84,7 +92,7 @@ namespace ProcessKit.Tests
         public void ArgumentsArriveExactlyAsGiven()
         {
             var args = new List<string> { "-c", "for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done", "sh", "a b", "", "q\"uote'", "ünï", "$HOME", "back\\slash" };
-            var c = _table.Start("args", new SpawnRequest("/bin/sh", args, "/"));
+            var c = _sup.Start(_table, "args", new SpawnRequest("/bin/sh", args, "/"));
             Assert.True(c.WaitForExit(Generous));
             Assert.Equal(new[] { "[a b]", "[]", "[q\"uote']", "[ünï]", "[$HOME]", "[back\\slash]" }, c.StandardOutput.Read(false, out _));
         }
@@ -95,7 +103,7 @@ namespace ProcessKit.Tests
             string dir = Directory.CreateTempSubdirectory("pk").FullName;
             try
             {
-                var c = _table.Start("named", new SpawnRequest("/bin/sh", new[] { "-c", "echo $PROCESSKIT_NAME; echo $PROCESSKIT_PARENT_ID; pwd -P" }, dir));
+                var c = _sup.Start(_table, "named", new SpawnRequest("/bin/sh", new[] { "-c", "echo $PROCESSKIT_NAME; echo $PROCESSKIT_PARENT_ID; pwd -P" }, dir));
                 Assert.True(c.WaitForExit(Generous));
                 var lines = c.StandardOutput.Read(false, out _);
                 Assert.Equal("named", lines[0]);
@@ -120,7 +128,7 @@ namespace ProcessKit.Tests
         [Fact]
         public void MissingProgramFailsWithTheOsReasonAndTracksNothing()
         {
-            var e = Assert.Throws<ChildStartException>(() => _table.Start("x", new SpawnRequest("/nonexistent/prog", Array.Empty<string>(), "/")));
+            var e = Assert.Throws<ChildStartException>(() => _sup.Start(_table, "x", new SpawnRequest("/nonexistent/prog", Array.Empty<string>(), "/")));
             Assert.Contains("No such file or directory", e.Message);
             Assert.Empty(_table.Children);
         }
@@ -128,36 +136,36 @@ namespace ProcessKit.Tests
         [Fact]
         public void MissingWorkingDirectoryFailsAndTracksNothing()
         {
-            Assert.Throws<ChildStartException>(() => _table.Start("x", new SpawnRequest("/bin/sh", new[] { "-c", "true" }, "/nonexistent/dir")));
+            Assert.Throws<ChildStartException>(() => _sup.Start(_table, "x", new SpawnRequest("/bin/sh", new[] { "-c", "true" }, "/nonexistent/dir")));
             Assert.Empty(_table.Children);
         }
 
         [Fact]
         public void EmbeddedNulIsRefused()
         {
-            Assert.Throws<ChildStartException>(() => _table.Start("x", new SpawnRequest("/bin/echo", new[] { "a\0b" }, "/")));
+            Assert.Throws<ChildStartException>(() => _sup.Start(_table, "x", new SpawnRequest("/bin/echo", new[] { "a\0b" }, "/")));
             Assert.Empty(_table.Children);
         }
 
         [Fact]
         public void DefaultNamesCountEveryStartPerTableAsPython()
         {
-            var other = new ChildTable("other");
+            var other = _sup.TableFor(_otherSession, "other");
             Assert.Equal("Process-1", Sh("exit 0").Name);
             Assert.Equal("w", Sh("exit 0", name: "w").Name);          // a named child takes number 2
-            Assert.Throws<ChildStartException>(() => _table.Start(null, new SpawnRequest("/nonexistent", Array.Empty<string>(), "/")));
+            Assert.Throws<ChildStartException>(() => _sup.Start(_table, null, new SpawnRequest("/nonexistent", Array.Empty<string>(), "/")));
             Assert.Equal("Process-3", Sh("exit 0").Name);              // a failed start took none
-            Assert.Equal("Process-1", other.Start(null, new SpawnRequest("/bin/sh", new[] { "-c", "exit 0" }, "/")).Name);
+            Assert.Equal("Process-1", _sup.Start(other, null, new SpawnRequest("/bin/sh", new[] { "-c", "exit 0" }, "/")).Name);
         }
 
         [Fact]
         public void RemoveRefusesRunningChildAndFreesExitedOne()
         {
             var c = Sh("sleep 300");
-            Assert.False(_table.Remove(c));
+            Assert.False(_sup.Remove(c));
             Assert.Contains(c, _table.Children);
             c.Stop(true, TimeSpan.Zero);
-            Assert.True(_table.Remove(c));
+            Assert.True(_sup.Remove(c));
             Assert.DoesNotContain(c, _table.Children);
             Assert.True(c.Removed);
         }
@@ -175,7 +183,7 @@ namespace ProcessKit.Tests
         {
             var d = Sh("sleep 300", daemon: true);
             var n = Sh("sleep 300");
-            _table.Close("test");
+            _sup.EndSession(_table, "test");
             // Close waits only briefly in line (it is also the first step of `exit`); the stop goes on in the background.
             Assert.True(d.WaitForExit(Generous));
             Assert.Equal(-15, d.ExitCode);

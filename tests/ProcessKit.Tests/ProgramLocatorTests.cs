@@ -25,7 +25,7 @@ namespace ProcessKit.Tests
             return path;
         }
 
-        private static bool IsExec(string p) => ProcessPlatform.Current.IsExecutable(p);
+        private static bool IsExec(string p) => ChildSupervisor.Default.IsExecutable(p);
 
         [Fact]
         public void BareNameIsFoundOnPathBeforeTheCurrentDirectory()

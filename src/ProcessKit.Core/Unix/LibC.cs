@@ -43,9 +43,12 @@ namespace ProcessKit.Unix
         internal const int F_GETFL = 3;
         internal const int F_SETFL = 4;
         internal const int FD_CLOEXEC = 1;
+        /// <summary>fcntl: duplicate to the lowest free descriptor at or above the argument, close-on-exec.</summary>
+        internal static readonly int F_DUPFD_CLOEXEC = IsMacOS ? 67 : 1030;
 
         internal const short POLLIN = 0x1;
 
+        internal const int ENOENT = 2;
         internal const int EINTR = 4;
         internal const int ECHILD = 10;
         internal const int X_OK = 1;

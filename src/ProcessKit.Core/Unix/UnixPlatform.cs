@@ -2,129 +2,181 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
-using System.Threading.Tasks;
 
 namespace ProcessKit.Unix
 {
-    /// <summary>Linux and macOS: posix_spawn into a new process group, a supervisor thread that reaps with
-    /// waitpid, kill(-pgid) for signals, and a lifeline guardian for daemons.</summary>
+    /// <summary>The platform's handle of one Unix child: its pid (= process group), our ends of its pipes, and the reap
+    /// gate that keeps a signal from racing the reap.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    internal sealed unsafe class UnixPlatform : ProcessPlatform
+    internal sealed class UnixChild : IChildHandle
     {
+        public UnixChild(int pid, SpawnResult spawned, byte[]? standardInput)
+        {
+            Id = pid;
+            Stdin = spawned.Take(0);
+            Stdout = spawned.Take(1);
+            Stderr = spawned.Take(2);
+            StandardInput = standardInput;
+        }
+
+        public int Id { get; }
+
+        /// <summary>Held only across kill(2) and waitpid(2): once <see cref="Reaped"/> the pid may belong to another process.</summary>
+        internal object ReapGate { get; } = new object();
+
+        /// <summary>Under <see cref="ReapGate"/>.</summary>
+        internal bool Reaped { get; set; }
+
+        /// <summary>A guardian watches it (a daemon); cleared by the event loop when it disarms the guardian.</summary>
+        internal volatile bool LifelineArmed;
+
+        internal FileDescriptor? Stdin { get; }
+        internal FileDescriptor? Stdout { get; }
+        internal FileDescriptor? Stderr { get; }
+        internal byte[]? StandardInput { get; }
+
+        internal void CloseAll()
+        {
+            Stdin?.Dispose();
+            Stdout?.Dispose();
+            Stderr?.Dispose();
+        }
+    }
+
+    /// <summary>Linux and macOS: posix_spawn into a new process group, one event-loop thread that reads output and reaps
+    /// with waitpid, kill(-pgid) for signals, and a lifeline guardian for daemons.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    internal sealed unsafe class UnixPlatform : IProcessPlatform
+    {
+        /// <summary>How long the process-exit hand-off waits for the loop thread (it only spawns a few shells).</summary>
+        private static readonly TimeSpan HandOffWait = TimeSpan.FromSeconds(2);
+
+        /// <summary>Bytes per stack of a stdin feeder thread: it only calls write(2).</summary>
+        private const int FeederStackSize = 64 * 1024;
+
         private readonly Lifeline _lifeline = new Lifeline();
-        private readonly Supervisor _supervisor;
-        private readonly PosixSignalRegistration? _sighup;
-        private readonly PosixSignalRegistration? _sigterm;
+        private readonly EventLoop _loop;
 
         public UnixPlatform()
         {
-            _supervisor = new Supervisor(_lifeline);
-            ProcessLog.PathChanged += _lifeline.SetLogPath;
-            try
-            {
-                // Terminal closed: not cancelled, so the runtime's default (ending the process) still follows.
-                _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => OnSessionProcessEnding("the session received SIGHUP"));
-                // pwsh ends on SIGTERM without raising ProcessExit; end (and log) the daemons first. Not cancelled.
-                _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => OnSessionProcessEnding("the session received SIGTERM"));
-            }
-            catch (PlatformNotSupportedException)
-            {
-                _sighup = null;
-                _sigterm = null;
-            }
+            _loop = new EventLoop(_lifeline);
         }
 
-        internal override ChildProcess Start(string name, SpawnRequest request, ChildTable table)
+        public IChildHandle Spawn(string name, SpawnRequest request)
         {
             var env = ChildEnvironment.ForChild(request.Environment, name);
-            var stdio = new StdioPlan
-            {
-                PipeStdin = request.StandardInput != null,
-                NullStdin = request.OutputMode != OutputMode.Console,
-                Output = request.OutputMode,
-                StdoutPath = request.StandardOutputPath,
-                StderrPath = request.StandardErrorPath,
-            };
             var argv = new List<string>(request.Arguments.Count + 1) { request.FileName };
             argv.AddRange(request.Arguments);
-
-            LogSpawning(name, request);
-            SpawnedChild spawned = UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false);
-
-            var child = new ChildProcess(name, spawned.Pid, request, table);
-            if (request.Daemon)
-            {
-                // Registered before the supervisor watches (and so may reap) it, so register/unregister stay ordered.
-                try
-                {
-                    _lifeline.Register(spawned.Pid, name, request.DaemonGracePeriod, spawned.StdoutFd, spawned.StderrFd);
-                }
-                catch (ChildStartException e)
-                {
-                    // No guardian, no daemon guarantee: undo the start rather than track a daemon that could leak.
-                    LibC.kill(-spawned.Pid, LibC.SIGKILL);
-                    LibC.waitpid(spawned.Pid, out _, 0);
-                    CloseAll(spawned);
-                    throw new ChildStartException($"Cannot start daemon {name}: the lifeline guardian could not be started ({e.Message})", e.OsError);
-                }
-            }
-            LogStarted(child);
-            _supervisor.Watch(child, spawned.StdoutFd, spawned.StderrFd); // from here on its exit can be reported
-            if (spawned.StdinFd >= 0)
-            {
-                FeedStdin(spawned.StdinFd, request.StandardInput!);
-            }
-            return child;
+            var program = new ProgramSpec(request.FileName, argv, env, request.WorkingDirectory);
+            SpawnResult spawned = UnixSpawner.Spawn(program, StdioFor(request), SpawnGroup.NewProcessGroup);
+            return new UnixChild(spawned.Pid, spawned, request.StandardInput);
         }
 
-        private static void CloseAll(SpawnedChild spawned)
+        /// <summary>stdin: fed by us when there is input, else /dev/null (the console's for -UseConsole). stdout/stderr:
+        /// a redirect goes to its file, a stream without one is captured through a pipe; -UseConsole shares ours.</summary>
+        private static StdioTable StdioFor(SpawnRequest request)
         {
-            foreach (int fd in new[] { spawned.StdinFd, spawned.StdoutFd, spawned.StderrFd })
+            var stdio = new StdioTable();
+            bool console = request.OutputMode == OutputMode.Console;
+            if (request.StandardInput != null)
             {
-                if (fd >= 0)
-                {
-                    LibC.close(fd);
-                }
+                stdio.Fed(0);
+            }
+            else if (console)
+            {
+                stdio.Inherit(0);
+            }
+            else
+            {
+                stdio.Null(0);
+            }
+            if (console)
+            {
+                return stdio.Inherit(1).Inherit(2);
+            }
+            if (request.StandardOutputPath != null)
+            {
+                stdio.File(1, request.StandardOutputPath);
+            }
+            else
+            {
+                stdio.Captured(1);
+            }
+            if (request.StandardErrorPath is null)
+            {
+                stdio.Captured(2);
+            }
+            else if (request.StandardErrorPath == request.StandardOutputPath)
+            {
+                stdio.SameAs(2, 1);
+            }
+            else
+            {
+                stdio.File(2, request.StandardErrorPath);
+            }
+            return stdio;
+        }
+
+        public void ArmLifeline(IChildHandle child, string name, TimeSpan gracePeriod)
+        {
+            var c = (UnixChild)child;
+            _lifeline.Arm(c.Id, name, gracePeriod, c.Stdout, c.Stderr);
+            c.LifelineArmed = true;
+        }
+
+        public void Discard(IChildHandle child)
+        {
+            var c = (UnixChild)child;
+            LibC.kill(-c.Id, LibC.SIGKILL);
+            LibC.waitpid(c.Id, out _, 0);
+            c.CloseAll();
+        }
+
+        public void Watch(IChildHandle child, IChildObserver observer)
+        {
+            var c = (UnixChild)child;
+            _loop.Watch(c, observer);
+            if (c.Stdin != null)
+            {
+                FeedStdin(c.Stdin, c.StandardInput ?? Array.Empty<byte>());
             }
         }
 
-        internal override void SignalGroup(ChildProcess child, ChildSignal signal)
+        public bool Signal(IChildHandle child, ChildSignal signal)
         {
+            var c = (UnixChild)child;
             int sig = signal == ChildSignal.Kill ? LibC.SIGKILL : LibC.SIGTERM;
-            if (LibC.kill(-child.Id, sig) != 0)
+            lock (c.ReapGate)
             {
-                LibC.kill(child.Id, sig); // the child may have left its group (setsid); reach the leader at least
-            }
-            if (signal == ChildSignal.Terminate)
-            {
-                // A stopped process (Ctrl+Z'd, or SIGTTIN from reading the terminal in the background) only acts on
-                // SIGTERM once continued; without this it would always wait out the grace period and die by SIGKILL.
-                LibC.kill(-child.Id, LibC.SIGCONT);
+                if (c.Reaped)
+                {
+                    return false;
+                }
+                if (LibC.kill(-c.Id, sig) != 0)
+                {
+                    LibC.kill(c.Id, sig); // the child may have left its group (setsid); reach the leader at least
+                }
+                if (signal == ChildSignal.Terminate)
+                {
+                    // A stopped process (Ctrl+Z'd, or SIGTTIN from reading the terminal in the background) only acts on
+                    // SIGTERM once continued; without this it would always wait out the grace period and die by SIGKILL.
+                    LibC.kill(-c.Id, LibC.SIGCONT);
+                }
+                return true;
             }
         }
 
-        internal override ISet<int> LiveProcessGroups(IReadOnlyCollection<int> pgids)
+        public ISet<int> LiveProcessGroups(IReadOnlyCollection<int> processGroups)
         {
             // kill(-pgid, 0) fails with ESRCH for an empty group: the common case (the whole tree is gone) costs one
             // syscall per child and no /proc scan.
-            var wanted = new HashSet<int>(pgids.Where(pg => LibC.kill(-pg, 0) == 0));
-            var live = new HashSet<int>();
-            if (wanted.Count == 0)
-            {
-                return live;
-            }
-            if (!System.IO.Directory.Exists("/proc/self"))
+            var wanted = new HashSet<int>(processGroups.Where(pg => LibC.kill(-pg, 0) == 0));
+            if (wanted.Count == 0 || !System.IO.Directory.Exists("/proc/self"))
             {
                 // No /proc (macOS): kill(-pgid, 0) also counts zombies, which only makes us wait longer, never miss one.
-                foreach (int pg in wanted)
-                {
-                    if (LibC.kill(-pg, 0) == 0)
-                    {
-                        live.Add(pg);
-                    }
-                }
-                return live;
+                return wanted;
             }
+            var live = new HashSet<int>();
             foreach (string dir in System.IO.Directory.EnumerateDirectories("/proc"))
             {
                 string name = System.IO.Path.GetFileName(dir);
@@ -135,6 +187,7 @@ namespace ProcessKit.Unix
                 try
                 {
                     // /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces, so parse after the last ')'.
+                    // (Guardian.sh reads it the same way: it must work without this process.)
                     string stat = System.IO.File.ReadAllText(dir + "/stat");
                     string[] f = stat.Substring(stat.LastIndexOf(')') + 2).Split(' ');
                     if (f[0] != "Z" && int.TryParse(f[2], out int pgrp) && wanted.Contains(pgrp))
@@ -142,20 +195,19 @@ namespace ProcessKit.Unix
                         live.Add(pgrp);
                     }
                 }
-                catch (System.IO.IOException)
+                catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
                 {
-                    // the process went away while we looked
-                }
-                catch (UnauthorizedAccessException)
-                {
+                    // the process went away while we looked, or is not ours to read
                 }
             }
             return live;
         }
 
-        internal override void KillOrphanedGroup(int pgid) => LibC.kill(-pgid, LibC.SIGKILL);
+        public void KillGroup(int processGroup) => LibC.kill(-processGroup, LibC.SIGKILL);
 
-        public override bool IsExecutable(string path)
+        public void HandOffOutput() => _loop.RunOnLoop(_loop.HandOff, HandOffWait);
+
+        public bool IsExecutable(string path)
         {
             IntPtr p = LibC.Utf8(path);
             try
@@ -168,30 +220,20 @@ namespace ProcessKit.Unix
             }
         }
 
-        /// <summary>Bytes per stack of a stdin feeder thread: it only calls write(2).</summary>
-        private const int FeederStackSize = 64 * 1024;
-
         /// <summary>Writes the payload and closes stdin, off the caller's thread: a payload larger than the pipe
         /// buffer must not block Start-ChildProcess until the child reads it. A thread of its own, not the thread
         /// pool: a child that never reads its stdin blocks the write for its whole life, and pool threads blocked
         /// that way would delay every exit notification of the session.</summary>
-        private static void FeedStdin(int fd, byte[] data)
+        private static void FeedStdin(FileDescriptor stdin, byte[] data)
         {
             var feeder = new System.Threading.Thread(() =>
             {
-                try
+                using (stdin)
                 {
-                    LibC.WriteAll(fd, data); // false: child gone (EPIPE), nothing left to feed
-                }
-                finally
-                {
-                    LibC.close(fd);
+                    stdin.WriteAll(data); // false: child gone (EPIPE), nothing left to feed
                 }
             }, FeederStackSize) { IsBackground = true, Name = "ProcessKit stdin feeder" };
             feeder.Start();
         }
-
-        /// <summary>The capture pipes of non-daemon children that outlive the session go to drainers.</summary>
-        protected override void HandOffOutput() => _supervisor.HandOffCaptures();
     }
 }

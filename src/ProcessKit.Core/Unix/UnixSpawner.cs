@@ -4,274 +4,338 @@ using System.Runtime.InteropServices;
 
 namespace ProcessKit.Unix
 {
-    /// <summary>The descriptors the parent keeps of a freshly spawned child (-1 where none).</summary>
-    internal readonly struct SpawnedChild
+    /// <summary>What to run: an absolute path, the whole argv (argv[0] included), the whole environment and a directory
+    /// (null: ours).</summary>
+    internal sealed class ProgramSpec
     {
-        public SpawnedChild(int pid, int stdinFd, int stdoutFd, int stderrFd)
+        public ProgramSpec(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment, string? workingDirectory)
+        {
+            Path = path;
+            Argv = argv;
+            Environment = environment;
+            WorkingDirectory = workingDirectory;
+        }
+
+        public string Path { get; }
+        public IReadOnlyList<string> Argv { get; }
+        public IEnumerable<KeyValuePair<string, string>> Environment { get; }
+        public string? WorkingDirectory { get; }
+    }
+
+    /// <summary>Where the child goes: its own process group (children: Ctrl+C at the prompt does not reach them, and
+    /// Stop signals the whole tree) or its own session (helpers: no terminal hang-up of ours reaches them).</summary>
+    internal enum SpawnGroup
+    {
+        NewProcessGroup,
+        NewSession,
+    }
+
+    /// <summary>A spawned child: its pid and our ends of its pipes, by child descriptor.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    internal sealed class SpawnResult
+    {
+        public SpawnResult(int pid, Dictionary<int, FileDescriptor> parentEnds)
         {
             Pid = pid;
-            StdinFd = stdinFd;
-            StdoutFd = stdoutFd;
-            StderrFd = stderrFd;
+            ParentEnds = parentEnds;
         }
 
         public int Pid { get; }
-        public int StdinFd { get; }
-        public int StdoutFd { get; }
-        public int StderrFd { get; }
+
+        public Dictionary<int, FileDescriptor> ParentEnds { get; }
+
+        /// <summary>Our end of the pipe on child descriptor <paramref name="fd"/>, taken over by the caller (null: none).</summary>
+        public FileDescriptor? Take(int fd) => ParentEnds.Remove(fd, out var end) ? end : null;
     }
 
-    /// <summary>How the child's three standard descriptors are set up.</summary>
-    internal sealed class StdioPlan
-    {
-        public bool PipeStdin { get; set; }
-        /// <summary>A descriptor of ours that becomes the child's stdin (-1: none).</summary>
-        public int StdinFrom { get; set; } = -1;
-        /// <summary>Give the child /dev/null as stdin (otherwise it shares the session's).</summary>
-        public bool NullStdin { get; set; } = true;
-        public OutputMode Output { get; set; } = OutputMode.Capture;
-        public string? StdoutPath { get; set; }
-        public string? StderrPath { get; set; }
-        /// <summary>Descriptors handed to the child as fds 3, 4, … (-1: /dev/null in that place).</summary>
-        public IReadOnlyList<int> ExtraInputs { get; set; } = Array.Empty<int>();
-    }
-
-    /// <summary>posix_spawn, as libuv and Rust std use it: no fork() from managed code. The child gets its own
-    /// process group (or session), an empty signal mask and default dispositions, and only the descriptors
-    /// named here; everything of ours is close-on-exec.</summary>
+    /// <summary>posix_spawn, as libuv and Rust std use it: no fork() from managed code. In three phases, as libuv's
+    /// process.c: the attributes (group or session, an empty signal mask, default dispositions), the file actions over
+    /// one <see cref="StdioTable"/> (sources that a lower dup2 could clobber are moved above the table first), then
+    /// resolve and spawn. Everything of ours is close-on-exec, and the child's descriptors above the table are closed.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     internal static unsafe class UnixSpawner
     {
+        /// <summary>Mode of files created by a redirect: rw-r--r-- (before the umask), as a shell's `>`.</summary>
         private const int NewFileMode = 0x1A4; // 0644
 
-        public static SpawnedChild Spawn(string path, IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string>> environment,
-            string? workingDirectory, StdioPlan stdio, bool newSession)
+        public static SpawnResult Spawn(ProgramSpec program, StdioTable stdio, SpawnGroup group)
         {
-            var allocations = new List<IntPtr>();
-            var parentEnds = new List<int>();
-            var childEnds = new List<int>();
-            IntPtr fileActions = Marshal.AllocHGlobal(LibC.OpaqueSize);
-            IntPtr attr = Marshal.AllocHGlobal(LibC.OpaqueSize);
-            IntPtr sigmask = Marshal.AllocHGlobal(LibC.SigsetSize);
-            IntPtr sigdefault = Marshal.AllocHGlobal(LibC.SigsetSize);
-            bool actionsInit = false, attrInit = false, ok = false;
-            int stdinW = -1, stdoutR = -1, stderrR = -1;
-            try
+            using var native = new NativeBlock();
+            using var attributes = new Attributes(group);
+            using var actions = new FileActions(stdio, native);
+            byte* path = native.Utf8(program.Path);
+            IntPtr* argv = native.StringArray(program.Argv);
+            IntPtr* envp = native.StringArray(EnvironmentStrings(program.Environment));
+            if (program.WorkingDirectory != null)
             {
-                IntPtr pathPtr = Track(allocations, LibC.Utf8(path));
-                IntPtr argvBlock = Track(allocations, Marshal.AllocHGlobal(IntPtr.Size * (argv.Count + 1)));
-                IntPtr* argvPtr = (IntPtr*)argvBlock;
-                for (int i = 0; i < argv.Count; i++)
-                {
-                    argvPtr[i] = Track(allocations, LibC.Utf8(argv[i]));
-                }
-                argvPtr[argv.Count] = IntPtr.Zero;
-
-                var envList = new List<IntPtr>();
-                foreach (var kv in environment)
-                {
-                    envList.Add(Track(allocations, LibC.Utf8(kv.Key + "=" + kv.Value)));
-                }
-                IntPtr envBlock = Track(allocations, Marshal.AllocHGlobal(IntPtr.Size * (envList.Count + 1)));
-                IntPtr* envPtr = (IntPtr*)envBlock;
-                for (int i = 0; i < envList.Count; i++)
-                {
-                    envPtr[i] = envList[i];
-                }
-                envPtr[envList.Count] = IntPtr.Zero;
-
-                Check(LibC.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init");
-                actionsInit = true;
-                Check(LibC.posix_spawnattr_init(attr), "posix_spawnattr_init");
-                attrInit = true;
-
-                // stdin
-                if (stdio.PipeStdin)
-                {
-                    LibC.CreatePipe(out int r, out stdinW);
-                    childEnds.Add(r);
-                    parentEnds.Add(stdinW);
-                    Check(LibC.posix_spawn_file_actions_adddup2(fileActions, r, 0), "adddup2(stdin)");
-                }
-                else if (stdio.StdinFrom >= 0)
-                {
-                    Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stdio.StdinFrom, 0), "adddup2(stdin)");
-                }
-                else if (stdio.NullStdin)
-                {
-                    AddOpen(fileActions, allocations, 0, "/dev/null", LibC.O_RDONLY);
-                }
-
-                // stdout / stderr: a stream with a path goes to its file, one without is captured through a pipe;
-                // in Console mode both stay the session's.
-                if (stdio.Output != OutputMode.Console)
-                {
-                    int flags = LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC;
-                    if (stdio.StdoutPath != null)
-                    {
-                        AddOpen(fileActions, allocations, 1, stdio.StdoutPath, flags);
-                    }
-                    else
-                    {
-                        stdoutR = AddCapturePipe(fileActions, 1, parentEnds, childEnds);
-                    }
-                    if (stdio.StderrPath == null)
-                    {
-                        stderrR = AddCapturePipe(fileActions, 2, parentEnds, childEnds);
-                    }
-                    else if (stdio.StderrPath == stdio.StdoutPath)
-                    {
-                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, 1, 2), "adddup2(stderr)");
-                    }
-                    else
-                    {
-                        AddOpen(fileActions, allocations, 2, stdio.StderrPath, flags);
-                    }
-                }
-
-                for (int i = 0; i < stdio.ExtraInputs.Count; i++)
-                {
-                    int target = 3 + i;
-                    if (stdio.ExtraInputs[i] >= 0)
-                    {
-                        Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stdio.ExtraInputs[i], target), $"adddup2({target})");
-                    }
-                    else
-                    {
-                        AddOpen(fileActions, allocations, target, "/dev/null", LibC.O_RDONLY);
-                    }
-                }
-
-                if (!LibC.IsMacOS)
-                {
-                    CloseInheritedDescriptors(fileActions, 3 + stdio.ExtraInputs.Count);
-                }
-
-                if (workingDirectory != null)
-                {
-                    IntPtr wd = Track(allocations, LibC.Utf8(workingDirectory));
-                    Check(LibC.posix_spawn_file_actions_addchdir_np(fileActions, (byte*)wd), "addchdir");
-                }
-
-                // Signals: nothing blocked, every catchable signal back to default (.NET installs handlers the
-                // child must not inherit as "ignored"); SIGKILL/SIGSTOP cannot be in the set.
-                LibC.sigemptyset(sigmask);
-                LibC.sigfillset(sigdefault);
-                LibC.sigdelset(sigdefault, LibC.SIGKILL);
-                LibC.sigdelset(sigdefault, LibC.SIGSTOP);
-                Check(LibC.posix_spawnattr_setsigmask(attr, sigmask), "setsigmask");
-                Check(LibC.posix_spawnattr_setsigdefault(attr, sigdefault), "setsigdefault");
-                short spawnFlags = (short)(LibC.POSIX_SPAWN_SETSIGMASK | LibC.POSIX_SPAWN_SETSIGDEF);
-                if (newSession)
-                {
-                    spawnFlags |= LibC.POSIX_SPAWN_SETSID;
-                }
-                else
-                {
-                    // Own process group: Ctrl+C at the prompt does not reach it, and Stop signals its whole tree.
-                    spawnFlags |= LibC.POSIX_SPAWN_SETPGROUP;
-                    Check(LibC.posix_spawnattr_setpgroup(attr, 0), "setpgroup");
-                }
-                if (LibC.IsMacOS)
-                {
-                    spawnFlags |= LibC.POSIX_SPAWN_CLOEXEC_DEFAULT;
-                }
-                Check(LibC.posix_spawnattr_setflags(attr, spawnFlags), "setflags");
-
-                int rc = LibC.posix_spawn(out int pid, (byte*)pathPtr, fileActions, attr, argvPtr, envPtr);
-                if (rc != 0)
-                {
-                    throw new ChildStartException($"Cannot start '{path}': {LibC.ErrorText(rc)}.", rc);
-                }
-                ok = true;
-                return new SpawnedChild(pid, stdinW, stdoutR, stderrR);
+                Check(LibC.posix_spawn_file_actions_addchdir_np(actions.Handle, native.Utf8(program.WorkingDirectory)), "addchdir");
             }
-            finally
+            int rc = LibC.posix_spawn(out int pid, path, actions.Handle, attributes.Handle, argv, envp);
+            if (rc != 0)
             {
-                foreach (int fd in childEnds)
-                {
-                    LibC.close(fd);
-                }
-                if (!ok)
-                {
-                    foreach (int fd in parentEnds)
-                    {
-                        LibC.close(fd);
-                    }
-                }
-                if (actionsInit)
-                {
-                    LibC.posix_spawn_file_actions_destroy(fileActions);
-                }
-                if (attrInit)
-                {
-                    LibC.posix_spawnattr_destroy(attr);
-                }
-                Marshal.FreeHGlobal(fileActions);
-                Marshal.FreeHGlobal(attr);
-                Marshal.FreeHGlobal(sigmask);
-                Marshal.FreeHGlobal(sigdefault);
-                foreach (var p in allocations)
-                {
-                    Marshal.FreeHGlobal(p);
-                }
+                throw new ChildStartException($"Cannot start '{program.Path}': {LibC.ErrorText(rc)}.", rc);
             }
+            return new SpawnResult(pid, actions.TakeParentEnds());
         }
 
-        /// <summary>A pipe whose write end becomes the child's <paramref name="target"/>; returns our read end.</summary>
-        private static int AddCapturePipe(IntPtr fileActions, int target, List<int> parentEnds, List<int> childEnds)
+        private static List<string> EnvironmentStrings(IEnumerable<KeyValuePair<string, string>> environment)
         {
-            LibC.CreatePipe(out int readEnd, out int writeEnd);
-            parentEnds.Add(readEnd);
-            childEnds.Add(writeEnd);
-            Check(LibC.posix_spawn_file_actions_adddup2(fileActions, writeEnd, target), $"adddup2({target})");
-            return readEnd;
-        }
-
-        private static bool _noCloseFrom;
-
-        /// <summary>Descriptors the host opened without close-on-exec (pwsh has a few) must not reach the child:
-        /// after the dup2s, close everything from 3 up. glibc 2.34+ does it in one action; older libcs get one
-        /// close action per descriptor listed in /proc/self/fd. (macOS uses POSIX_SPAWN_CLOEXEC_DEFAULT instead.)</summary>
-        private static void CloseInheritedDescriptors(IntPtr fileActions, int lowFd)
-        {
-            if (!_noCloseFrom)
+            var list = new List<string>();
+            foreach (var kv in environment)
             {
-                try
-                {
-                    Check(LibC.posix_spawn_file_actions_addclosefrom_np(fileActions, lowFd), "addclosefrom");
-                    return;
-                }
-                catch (EntryPointNotFoundException)
-                {
-                    _noCloseFrom = true;
-                }
+                list.Add(kv.Key + "=" + kv.Value);
             }
-            foreach (string entry in System.IO.Directory.EnumerateFileSystemEntries("/proc/self/fd"))
-            {
-                if (int.TryParse(System.IO.Path.GetFileName(entry), out int fd) && fd >= lowFd)
-                {
-                    LibC.posix_spawn_file_actions_addclose(fileActions, fd);
-                }
-            }
+            return list;
         }
 
-        private static void AddOpen(IntPtr fileActions, List<IntPtr> allocations, int fd, string path, int flags)
-        {
-            IntPtr p = Track(allocations, LibC.Utf8(path));
-            Check(LibC.posix_spawn_file_actions_addopen(fileActions, fd, (byte*)p, flags, NewFileMode), $"addopen({path})");
-        }
-
-        private static IntPtr Track(List<IntPtr> allocations, IntPtr p)
-        {
-            allocations.Add(p);
-            return p;
-        }
-
-        private static void Check(int rc, string what)
+        internal static void Check(int rc, string what)
         {
             if (rc != 0)
             {
                 throw new ChildStartException($"{what} failed: {LibC.ErrorText(rc)}.", rc);
+            }
+        }
+
+        /// <summary>Phase 1: posix_spawnattr_t. Nothing blocked, every catchable signal back to default (.NET installs
+        /// handlers the child must not inherit as "ignored"; SIGKILL/SIGSTOP cannot be in the set).</summary>
+        private sealed class Attributes : IDisposable
+        {
+            private readonly IntPtr _sigmask = Marshal.AllocHGlobal(LibC.SigsetSize);
+            private readonly IntPtr _sigdefault = Marshal.AllocHGlobal(LibC.SigsetSize);
+            private readonly bool _initialized;
+
+            public Attributes(SpawnGroup group)
+            {
+                Handle = Marshal.AllocHGlobal(LibC.OpaqueSize);
+                Check(LibC.posix_spawnattr_init(Handle), "posix_spawnattr_init");
+                _initialized = true;
+                LibC.sigemptyset(_sigmask);
+                LibC.sigfillset(_sigdefault);
+                LibC.sigdelset(_sigdefault, LibC.SIGKILL);
+                LibC.sigdelset(_sigdefault, LibC.SIGSTOP);
+                Check(LibC.posix_spawnattr_setsigmask(Handle, _sigmask), "setsigmask");
+                Check(LibC.posix_spawnattr_setsigdefault(Handle, _sigdefault), "setsigdefault");
+                short flags = (short)(LibC.POSIX_SPAWN_SETSIGMASK | LibC.POSIX_SPAWN_SETSIGDEF);
+                if (group == SpawnGroup.NewSession)
+                {
+                    flags |= LibC.POSIX_SPAWN_SETSID;
+                }
+                else
+                {
+                    flags |= LibC.POSIX_SPAWN_SETPGROUP;
+                    Check(LibC.posix_spawnattr_setpgroup(Handle, 0), "setpgroup");
+                }
+                if (LibC.IsMacOS)
+                {
+                    flags |= LibC.POSIX_SPAWN_CLOEXEC_DEFAULT;
+                }
+                Check(LibC.posix_spawnattr_setflags(Handle, flags), "setflags");
+            }
+
+            public IntPtr Handle { get; }
+
+            public void Dispose()
+            {
+                if (_initialized)
+                {
+                    LibC.posix_spawnattr_destroy(Handle);
+                }
+                Marshal.FreeHGlobal(Handle);
+                Marshal.FreeHGlobal(_sigmask);
+                Marshal.FreeHGlobal(_sigdefault);
+            }
+        }
+
+        /// <summary>Phase 2: posix_spawn_file_actions_t from the stdio table. Pipes are made here; our ends are kept
+        /// (and closed if the spawn fails), the child's ends are closed once the child has its copies.</summary>
+        private sealed class FileActions : IDisposable
+        {
+            private static bool _noCloseFrom;
+
+            private readonly NativeBlock _native;
+            private readonly bool _initialized;
+            private readonly List<FileDescriptor> _childEnds = new List<FileDescriptor>();
+            private Dictionary<int, FileDescriptor>? _parentEnds = new Dictionary<int, FileDescriptor>();
+
+            public FileActions(StdioTable stdio, NativeBlock native)
+            {
+                _native = native;
+                Handle = Marshal.AllocHGlobal(LibC.OpaqueSize);
+                Check(LibC.posix_spawn_file_actions_init(Handle), "posix_spawn_file_actions_init");
+                _initialized = true;
+                try
+                {
+                    Add(stdio);
+                }
+                catch
+                {
+                    Dispose();
+                    throw;
+                }
+            }
+
+            public IntPtr Handle { get; }
+
+            public Dictionary<int, FileDescriptor> TakeParentEnds()
+            {
+                var ends = _parentEnds!;
+                _parentEnds = null;
+                return ends;
+            }
+
+            private void Add(StdioTable stdio)
+            {
+                int count = stdio.Count;
+                int writeFlags = LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC;
+                foreach (var (fd, slot) in stdio.Slots)
+                {
+                    switch (slot.Kind)
+                    {
+                        case StdioTable.SlotKind.Null:
+                            AddOpen(fd, "/dev/null", fd == 0 ? LibC.O_RDONLY : LibC.O_WRONLY);
+                            break;
+                        case StdioTable.SlotKind.Inherit:
+                            break; // our descriptor of that number is not close-on-exec: the child shares it
+                        case StdioTable.SlotKind.CapturedPipe:
+                        {
+                            var (read, write) = FileDescriptor.Pipe();
+                            _parentEnds![fd] = read;
+                            _childEnds.Add(write);
+                            AddDup(HighCopy(write, count), fd);
+                            break;
+                        }
+                        case StdioTable.SlotKind.FedPipe:
+                        {
+                            var (read, write) = FileDescriptor.Pipe();
+                            _parentEnds![fd] = write;
+                            _childEnds.Add(read);
+                            AddDup(HighCopy(read, count), fd);
+                            break;
+                        }
+                        case StdioTable.SlotKind.File:
+                            AddOpen(fd, slot.Path!, writeFlags);
+                            break;
+                        case StdioTable.SlotKind.SameAs:
+                            AddDup(slot.SameAs, fd); // the lower child descriptor is already in place
+                            break;
+                        case StdioTable.SlotKind.Descriptor:
+                            AddDup(HighCopy(slot.Source!, count), fd);
+                            break;
+                    }
+                }
+                if (!LibC.IsMacOS)
+                {
+                    CloseFrom(count);
+                }
+            }
+
+            /// <summary>libuv's "move low fds first": a source numbered inside the table could be overwritten by an
+            /// earlier dup2 onto that number, and one equal to its target would keep close-on-exec. Such a source is
+            /// duplicated above the table (close-on-exec, in this process) and the copy is used instead.</summary>
+            private int HighCopy(FileDescriptor source, int count)
+            {
+                if (source.Number >= count)
+                {
+                    return source.Number;
+                }
+                int copy = LibC.fcntl(source.Number, LibC.F_DUPFD_CLOEXEC, count);
+                if (copy < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    throw new ChildStartException($"fcntl(F_DUPFD_CLOEXEC) failed: {LibC.ErrorText(errno)}.", errno);
+                }
+                var owned = new FileDescriptor(copy);
+                _childEnds.Add(owned);
+                return copy;
+            }
+
+            private void AddDup(int source, int target) =>
+                Check(LibC.posix_spawn_file_actions_adddup2(Handle, source, target), $"adddup2({target})");
+
+            private void AddOpen(int fd, string path, int flags) =>
+                Check(LibC.posix_spawn_file_actions_addopen(Handle, fd, _native.Utf8(path), flags, NewFileMode), $"addopen({path})");
+
+            /// <summary>Descriptors the host opened without close-on-exec (pwsh has a few) must not reach the child:
+            /// after the dup2s, close everything above the table. glibc 2.34+ does it in one action; older libcs get one
+            /// close action per descriptor listed in /proc/self/fd. (macOS uses POSIX_SPAWN_CLOEXEC_DEFAULT instead.)</summary>
+            private void CloseFrom(int lowFd)
+            {
+                if (!_noCloseFrom)
+                {
+                    try
+                    {
+                        Check(LibC.posix_spawn_file_actions_addclosefrom_np(Handle, lowFd), "addclosefrom");
+                        return;
+                    }
+                    catch (EntryPointNotFoundException)
+                    {
+                        _noCloseFrom = true;
+                    }
+                }
+                foreach (string entry in System.IO.Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+                {
+                    if (int.TryParse(System.IO.Path.GetFileName(entry), out int fd) && fd >= lowFd)
+                    {
+                        LibC.posix_spawn_file_actions_addclose(Handle, fd);
+                    }
+                }
+            }
+
+            public void Dispose()
+            {
+                // The child has its copies (or there is no child): ours of its ends go now, and our ends too if the
+                // spawn did not succeed.
+                foreach (var end in _childEnds)
+                {
+                    end.Dispose();
+                }
+                _childEnds.Clear();
+                if (_parentEnds != null)
+                {
+                    foreach (var end in _parentEnds.Values)
+                    {
+                        end.Dispose();
+                    }
+                    _parentEnds = null;
+                }
+                if (_initialized)
+                {
+                    LibC.posix_spawn_file_actions_destroy(Handle);
+                }
+                Marshal.FreeHGlobal(Handle);
+            }
+        }
+
+        /// <summary>Unmanaged strings and arrays for one spawn, freed together.</summary>
+        private sealed class NativeBlock : IDisposable
+        {
+            private readonly List<IntPtr> _allocations = new List<IntPtr>();
+
+            public byte* Utf8(string value) => (byte*)Track(LibC.Utf8(value));
+
+            public IntPtr* StringArray(IReadOnlyList<string> values)
+            {
+                IntPtr* array = (IntPtr*)Track(Marshal.AllocHGlobal(IntPtr.Size * (values.Count + 1)));
+                for (int i = 0; i < values.Count; i++)
+                {
+                    array[i] = (IntPtr)Utf8(values[i]);
+                }
+                array[values.Count] = IntPtr.Zero;
+                return array;
+            }
+
+            private IntPtr Track(IntPtr p)
+            {
+                _allocations.Add(p);
+                return p;
+            }
+
+            public void Dispose()
+            {
+                foreach (var p in _allocations)
+                {
+                    Marshal.FreeHGlobal(p);
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
 using System;
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
@@ -23,7 +23,7 @@ namespace ProcessKit.Windows
     /// TerminateJobObject; a child ended after them reports -15 / -9, as on Unix (SPEC).</item>
     /// </list></summary>
     [SupportedOSPlatform("windows")]
-    internal sealed class WindowsPlatform : ProcessPlatform
+    internal sealed class WindowsPlatform : IProcessPlatform
     {
         /// <summary>Once a child has exited, how long its capture pipes may take to reach end of file before the exit is
         /// published anyway. EOF comes at once unless a grandchild still holds the pipe; the wait only makes sure that
@@ -37,27 +37,30 @@ namespace ProcessKit.Windows
         /// our stop steps reports -15 or -9.</summary>
         private const uint TerminatedExitCode = 1;
 
-        /// <summary>Our handles of each running child. Entries are removed once the exit is published, after which
-        /// SignalGroup can no longer be called for that child (it is only called while the child is Running).
-        /// Holding the process handle until then also guards against pid reuse: Windows does not reuse a process id
-        /// (nor so the console process group id) while a handle to the process is open.</summary>
-        private readonly ConcurrentDictionary<ChildProcess, Tracked> _tracked = new ConcurrentDictionary<ChildProcess, Tracked>();
-
-        private sealed class Tracked
+        /// <summary>Our handles of one child. Holding the process handle until the exit is published also guards against
+        /// pid reuse: Windows does not reuse a process id (nor so the console process group id) while a handle to the
+        /// process is open. The object's own lock guards <see cref="Sent"/>, <see cref="Registration"/> and
+        /// <see cref="Released"/> only.</summary>
+        private sealed class Tracked : IChildHandle
         {
-            public Tracked(ChildProcess child, SpawnedProcess spawned)
+            public Tracked(SpawnedProcess spawned, ChildStdio stdio, byte[]? standardInput)
             {
-                Child = child;
+                Id = spawned.Pid;
                 Process = spawned.Process;
                 Job = spawned.Job;
+                Stdio = stdio;
+                StandardInput = standardInput;
             }
 
-            public readonly ChildProcess Child;
+            public int Id { get; }
             public readonly SafeProcessHandle Process;
             public readonly SafeKernelHandle Job;
+            public readonly ChildStdio Stdio;
+            public readonly byte[]? StandardInput;
+            public IChildObserver? Observer;
 
-            /// <summary>The strongest stop step sent so far, recorded before it is sent (under Child.Sync). Windows
-            /// has no "ended by signal N" in an exit status, so this is what tells -15 / -9 at exit.</summary>
+            /// <summary>The strongest stop step sent so far, recorded before it is sent. Windows has no "ended by signal
+            /// N" in an exit status, so this is what tells -15 / -9 at exit.</summary>
             public ChildSignal? Sent;
 
             /// <summary>Completes when both capture pumps reached end of file (at once when nothing is captured).</summary>
@@ -68,9 +71,8 @@ namespace ProcessKit.Windows
             public bool Released;
         }
 
-        internal override ChildProcess Start(string name, SpawnRequest request, ChildTable table)
+        public IChildHandle Spawn(string name, SpawnRequest request)
         {
-            LogSpawning(name, request);
             ChildStdio stdio = ChildStdio.Open(request);
             SpawnedProcess spawned;
             try
@@ -86,34 +88,65 @@ namespace ProcessKit.Windows
             {
                 stdio.CloseChildEnds(); // the child has its own copies; ours would keep the pipes from reaching EOF
             }
-
-            var child = new ChildProcess(name, spawned.Pid, request, table);
-            LogStarted(child);
-            var tracked = new Tracked(child, spawned);
-            _tracked[child] = tracked;
-            tracked.Output = Task.WhenAll(Pump(stdio.StdoutReader, child.StandardOutput), Pump(stdio.StderrReader, child.StandardError));
-            Feed(stdio.StdinWriter, request.StandardInput);
-            WatchExit(tracked);
-            return child;
+            return new Tracked(spawned, stdio, request.StandardInput);
         }
 
-        /// <summary>Long arguments (the encoded bootstrap of a scriptblock child) are cut for the debug log.</summary>
-
-        internal override void SignalGroup(ChildProcess child, ChildSignal signal)
+        /// <summary>Nothing left to do: a daemon's job was created with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE and this
+        /// process holds its only handle, so the kernel ends the daemon's tree when this process dies.</summary>
+        public void ArmLifeline(IChildHandle child, string name, TimeSpan gracePeriod)
         {
-            if (!_tracked.TryGetValue(child, out Tracked? t))
+        }
+
+        public void Discard(IChildHandle child)
+        {
+            var t = (Tracked)child;
+            EndJob(t);
+            t.Stdio.CloseParentEnds();
+            Release(t);
+        }
+
+        public void Watch(IChildHandle child, IChildObserver observer)
+        {
+            var t = (Tracked)child;
+            t.Observer = observer;
+            t.Output = Task.WhenAll(Pump(t.Stdio.StdoutReader, observer.StandardOutput), Pump(t.Stdio.StderrReader, observer.StandardError));
+            Feed(t.Stdio.StdinWriter, t.StandardInput);
+            WatchExit(t);
+        }
+
+        public bool Signal(IChildHandle child, ChildSignal signal)
+        {
+            var t = (Tracked)child;
+            lock (t)
             {
-                return;
+                if (t.Released)
+                {
+                    return false;
+                }
+                if (signal == ChildSignal.Kill || t.Sent is null)
+                {
+                    t.Sent = signal; // before sending: the exit may be observed before this call returns
+                }
             }
-            if (signal == ChildSignal.Kill || t.Sent is null)
+            if (signal == ChildSignal.Terminate && SendCtrlBreak(t.Id))
             {
-                t.Sent = signal; // before sending: the exit may be observed before this call returns
-            }
-            if (signal == ChildSignal.Terminate && SendCtrlBreak(child.Id))
-            {
-                return;
+                return true;
             }
             EndJob(t);
+            return true;
+        }
+
+        /// <summary>Windows has no process groups that outlive their leader in our sense: a job holds the whole tree
+        /// and ending the job ends it, so nothing is ever left behind to find.</summary>
+        public ISet<int> LiveProcessGroups(IReadOnlyCollection<int> processGroups) => new HashSet<int>();
+
+        public void KillGroup(int processGroup)
+        {
+        }
+
+        /// <summary>Pipes on Windows do not kill a writer whose reader is gone; nothing to hand over.</summary>
+        public void HandOffOutput()
+        {
         }
 
         /// <summary>CTRL_BREAK goes to every process of the child's console process group (CREATE_NEW_PROCESS_GROUP
@@ -136,14 +169,14 @@ namespace ProcessKit.Windows
         {
             if (!Kernel32.TerminateJobObject(t.Job, TerminatedExitCode))
             {
-                ProcessLog.Debug($"TerminateJobObject failed for pid {t.Child.Id} (error {Marshal.GetLastPInvokeError()}); terminating the process alone");
+                ProcessLog.Debug($"TerminateJobObject failed for pid {t.Id} (error {Marshal.GetLastPInvokeError()}); terminating the process alone");
                 Kernel32.TerminateProcess(t.Process, TerminatedExitCode);
             }
         }
 
         /// <summary>A file the Windows loader (or cmd.exe, for batch files) can start: an extension listed in PATHEXT,
         /// or when PATHEXT is unset, .exe, .com, .bat or .cmd.</summary>
-        public override bool IsExecutable(string path)
+        public bool IsExecutable(string path)
         {
             if (!File.Exists(path))
             {
@@ -193,10 +226,9 @@ namespace ProcessKit.Windows
 
         private void OnExited(Tracked t)
         {
-            DateTime exitTime = DateTime.Now;
             int? exitCode = ExitCodeOf(t);
             Task.WhenAny(t.Output, Task.Delay(DrainTimeout))
-                .ContinueWith(_ => Publish(t, exitCode, exitTime), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                .ContinueWith(_ => Publish(t, exitCode), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 
         /// <summary>-9 after our kill step, -15 after our terminate step (whether the child's CTRL_BREAK handler or
@@ -206,7 +238,7 @@ namespace ProcessKit.Windows
         private static int? ExitCodeOf(Tracked t)
         {
             bool known = Kernel32.GetExitCodeProcess(t.Process, out uint raw);
-            lock (t.Child.Sync)
+            lock (t)
             {
                 if (t.Sent == ChildSignal.Kill)
                 {
@@ -220,16 +252,10 @@ namespace ProcessKit.Windows
             return known ? unchecked((int)raw) : (int?)null;
         }
 
-        private void Publish(Tracked t, int? exitCode, DateTime exitTime)
+        private static void Publish(Tracked t, int? exitCode)
         {
-            lock (t.Child.Sync)
-            {
-                t.Child.SetExited(exitCode, exitTime);
-            }
-            // From here on the child is not Running, so no SignalGroup can use its handles any more.
-            _tracked.TryRemove(t.Child, out _);
-            Release(t);
-            t.Child.CompleteExit();
+            Release(t); // from here on Signal refuses it: the handles are gone
+            t.Observer?.OnExited(exitCode);
         }
 
         /// <summary>Closes what the child held: the wait, the process handle and the job handle.
@@ -243,6 +269,10 @@ namespace ProcessKit.Windows
             RegisteredWaitHandle? registration;
             lock (t)
             {
+                if (t.Released)
+                {
+                    return;
+                }
                 t.Released = true;
                 registration = t.Registration;
             }

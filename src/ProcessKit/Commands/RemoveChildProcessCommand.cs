@@ -33,7 +33,7 @@ namespace ProcessKit.Commands
                         continue;
                     }
                 }
-                child.Table.Remove(child);
+                child.Owner.Remove(child);
             }
         }
     }

@@ -85,7 +85,7 @@ namespace ProcessKit.Commands
                 SpawnRequest request = ParameterSetName == FilePathSet ? ProgramRequest() : ScriptBlockRequest();
                 ApplyCommonOptions(request);
                 request.StandardInput = StandardInputFor(request);
-                WriteObject(table.Start(Name, request));
+                WriteObject(ChildSupervisor.Default.Start(table, Name, request));
             }
             catch (ChildStartException e)
             {
@@ -188,7 +188,7 @@ namespace ProcessKit.Commands
         {
             string location = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
             string candidate = ProgramLocator.HasDirectory(file) ? GetUnresolvedProviderPathFromPSPath(file) : file;
-            return ProgramLocator.Resolve(candidate, location, System.Environment.GetEnvironmentVariable("PATH"), ProcessPlatform.Current.IsExecutable);
+            return ProgramLocator.Resolve(candidate, location, System.Environment.GetEnvironmentVariable("PATH"), ChildSupervisor.Default.IsExecutable);
         }
 
         private string ResolveWorkingDirectory()

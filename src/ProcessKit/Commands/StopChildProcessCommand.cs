@@ -42,7 +42,7 @@ namespace ProcessKit.Commands
         /// that ignore SIGTERM takes one grace period, not 100.</summary>
         protected override void EndProcessing()
         {
-            ChildProcess.StopAll(_toStop, Force, _ => TimeSpan.FromSeconds(GracePeriod), Force ? "Stop-ChildProcess -Force" : "Stop-ChildProcess", null, _cancel.Token);
+            ChildSupervisor.Default.Stop(_toStop, Force, _ => TimeSpan.FromSeconds(GracePeriod), Force ? "Stop-ChildProcess -Force" : "Stop-ChildProcess", null, _cancel.Token);
             if (PassThru)
             {
                 WriteObject(_toStop, enumerateCollection: true);

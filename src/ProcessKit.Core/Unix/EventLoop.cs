@@ -1,0 +1,347 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace ProcessKit.Unix
+{
+    /// <summary>One thread per process that owns every child's exit and captured output, as libuv's loop does: it sleeps
+    /// in poll() on the capture pipes and a wake pipe, and SIGCHLD (observed through PosixSignalRegistration) wakes it
+    /// to reap. It only ever calls waitpid on pids it spawned, never waitpid(-1), so it cannot steal .NET's children.
+    ///
+    /// Ownership instead of locks: the watched list and every capture descriptor belong to the loop thread alone —
+    /// other threads hand work in through <see cref="Watch"/> and <see cref="RunOnLoop"/> (a queue under
+    /// <see cref="_sync"/>, nothing else under it). Reading, draining, disarming the lifeline and logging all run with no
+    /// lock held; only waitpid itself takes the child's reap gate, against a concurrent signal.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    internal sealed class EventLoop
+    {
+        /// <summary>A safety sweep in case a SIGCHLD is ever lost; waking once a second costs nothing measurable.</summary>
+        private const int SweepIntervalMs = 1000;
+
+        /// <summary>Bytes read per read(2): one pipe buffer's worth.</summary>
+        private const int ReadChunk = 64 * 1024;
+
+        /// <summary>When a child exits, at most this many chunks are drained before its exit is published, so
+        /// a grandchild that keeps writing to the inherited pipe cannot hold the exit back.</summary>
+        private const int MaxDrainChunks = 256;
+
+        private readonly object _sync = new object();
+        private readonly List<Watched> _incoming = new List<Watched>();
+        private readonly List<Action> _actions = new List<Action>();
+        private readonly List<Watched> _watched = new List<Watched>(); // loop thread only
+        private readonly Lifeline _lifeline;
+        private readonly byte[] _buffer = new byte[ReadChunk];
+        private readonly FileDescriptor _wakeRead;
+        private readonly FileDescriptor _wakeWrite;
+        private readonly byte[] _wakeByte = { 1 };
+        private readonly PosixSignalRegistration? _sigchld;
+
+        public EventLoop(Lifeline lifeline)
+        {
+            _lifeline = lifeline;
+            (_wakeRead, _wakeWrite) = FileDescriptor.Pipe(nonBlocking: true);
+            try
+            {
+                _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => Wake());
+            }
+            catch (PlatformNotSupportedException)
+            {
+                _sigchld = null; // the sweep still reaps, only later
+            }
+            var thread = new Thread(Run) { IsBackground = true, Name = "ProcessKit event loop" };
+            thread.Start();
+        }
+
+        private sealed class Capture
+        {
+            public Capture(FileDescriptor fd, OutputBuffer buffer)
+            {
+                Fd = fd;
+                Buffer = buffer;
+            }
+
+            public FileDescriptor? Fd;
+            public readonly OutputBuffer Buffer;
+        }
+
+        private sealed class Watched
+        {
+            public Watched(UnixChild child, IChildObserver observer)
+            {
+                Child = child;
+                Observer = observer;
+                Stdout = child.Stdout is null ? null : new Capture(child.Stdout, observer.StandardOutput);
+                Stderr = child.Stderr is null ? null : new Capture(child.Stderr, observer.StandardError);
+            }
+
+            public readonly UnixChild Child;
+            public readonly IChildObserver Observer;
+            public readonly Capture? Stdout;
+            public readonly Capture? Stderr;
+            public bool Exited;
+
+            public bool HasOpenCapture => Stdout?.Fd != null || Stderr?.Fd != null;
+        }
+
+        public void Watch(UnixChild child, IChildObserver observer)
+        {
+            var w = new Watched(child, observer);
+            if (w.Stdout is null)
+            {
+                observer.StandardOutput.Complete();
+            }
+            if (w.Stderr is null)
+            {
+                observer.StandardError.Complete();
+            }
+            lock (_sync)
+            {
+                _incoming.Add(w);
+            }
+            Wake();
+        }
+
+        /// <summary>Runs <paramref name="action"/> on the loop thread (which owns the descriptors) and waits for it, at
+        /// most <paramref name="timeout"/>. False if it did not finish in time.</summary>
+        public bool RunOnLoop(Action action, TimeSpan timeout)
+        {
+            using var done = new ManualResetEventSlim(false);
+            lock (_sync)
+            {
+                _actions.Add(() =>
+                {
+                    try
+                    {
+                        action();
+                    }
+                    finally
+                    {
+                        done.Set();
+                    }
+                });
+            }
+            Wake();
+            return done.Wait(timeout);
+        }
+
+        public void Wake() => _wakeWrite.WriteAll(_wakeByte); // non-blocking: a full wake pipe already means "wake up"
+
+        /// <summary>The session's process is ending: nobody will read the capture pipes that are still open, and the next
+        /// write of whoever holds their write ends would die of SIGPIPE. Hand every open pipe — of running children, and of
+        /// exited ones whose grandchildren still hold it (a start script that backgrounded a server) — to a drainer in its
+        /// own session. A daemon that still runs keeps its guardian, which drains its own. Runs on the loop thread.
+        /// Only the graceful endings get here; after SIGKILL of the session the pipes have no reader (see design.md).</summary>
+        public void HandOff()
+        {
+            TakeIncoming();
+            foreach (var w in _watched)
+            {
+                if (!w.HasOpenCapture || (w.Child.LifelineArmed && !w.Exited))
+                {
+                    continue;
+                }
+                try
+                {
+                    var stdio = new StdioTable().From(0, w.Stdout?.Fd).Null(1).Null(2).From(3, w.Stderr?.Fd);
+                    ShellHelper.Start("Drainer", Array.Empty<string>(), stdio);
+                    ProcessLog.Debug($"output of {w.Observer.Name} (pid {w.Child.Id}) handed to a drainer: it outlives the session");
+                }
+                catch (ChildStartException e)
+                {
+                    ProcessLog.Warning($"cannot hand the output of {w.Observer.Name} (pid {w.Child.Id}) to a drainer: {e.Message}");
+                }
+            }
+        }
+
+        private void TakeIncoming()
+        {
+            lock (_sync)
+            {
+                _watched.AddRange(_incoming);
+                _incoming.Clear();
+            }
+        }
+
+        private List<Action>? TakeActions()
+        {
+            lock (_sync)
+            {
+                if (_actions.Count == 0)
+                {
+                    return null;
+                }
+                var actions = new List<Action>(_actions);
+                _actions.Clear();
+                return actions;
+            }
+        }
+
+        private unsafe void Run()
+        {
+            var fds = new List<LibC.PollFd>();
+            var owners = new List<Capture?>();
+            while (true)
+            {
+                TakeIncoming();
+                var actions = TakeActions();
+                if (actions != null)
+                {
+                    foreach (var action in actions)
+                    {
+                        action();
+                    }
+                }
+                fds.Clear();
+                owners.Clear();
+                fds.Add(new LibC.PollFd { Fd = _wakeRead.Number, Events = LibC.POLLIN });
+                owners.Add(null);
+                foreach (var w in _watched)
+                {
+                    AddCapture(w.Stdout, fds, owners);
+                    AddCapture(w.Stderr, fds, owners);
+                }
+                var array = fds.ToArray();
+                int n;
+                fixed (LibC.PollFd* p = array)
+                {
+                    n = LibC.poll(p, (nuint)array.Length, SweepIntervalMs);
+                }
+                if (n < 0 && Marshal.GetLastPInvokeError() != LibC.EINTR)
+                {
+                    Thread.Sleep(10); // never spin on an unexpected poll error
+                }
+                // Reap on a wake-up (SIGCHLD, a new child) or the sweep, not on every chunk of output: with many chatty
+                // children a waitid per child per read would put O(children) syscalls on the output path.
+                bool woken = n <= 0 || (array[0].Revents & LibC.POLLIN) != 0;
+                if (n > 0)
+                {
+                    if ((array[0].Revents & LibC.POLLIN) != 0)
+                    {
+                        DrainWakePipe();
+                    }
+                    for (int i = 1; i < array.Length; i++)
+                    {
+                        if (array[i].Revents != 0)
+                        {
+                            ReadOnce(owners[i]!);
+                        }
+                    }
+                }
+                if (woken)
+                {
+                    ReapExited();
+                    _lifeline.ReapGuardians();
+                }
+            }
+        }
+
+        private static void AddCapture(Capture? c, List<LibC.PollFd> fds, List<Capture?> owners)
+        {
+            if (c?.Fd != null)
+            {
+                fds.Add(new LibC.PollFd { Fd = c.Fd.Number, Events = LibC.POLLIN });
+                owners.Add(c);
+            }
+        }
+
+        private void DrainWakePipe()
+        {
+            while (_wakeRead.Read(_buffer, out _) > 0)
+            {
+            }
+        }
+
+        /// <summary>One read(2); end of file or an error closes the capture and flushes its last line.</summary>
+        private bool ReadOnce(Capture c)
+        {
+            int got = c.Fd!.Read(_buffer, out int errno);
+            if (got > 0)
+            {
+                c.Buffer.Append(_buffer, got);
+                return true;
+            }
+            if (got < 0 && errno == LibC.EINTR)
+            {
+                return true;
+            }
+            c.Fd.Dispose();
+            c.Fd = null;
+            c.Buffer.Complete();
+            return false;
+        }
+
+        /// <summary>Reads what is already in the pipe without blocking (bounded), so that output written before
+        /// exit is in the buffer by the time a waiter sees the exit.</summary>
+        private unsafe void Drain(Capture? c)
+        {
+            for (int i = 0; i < MaxDrainChunks && c?.Fd != null; i++)
+            {
+                var pfd = new LibC.PollFd { Fd = c.Fd.Number, Events = LibC.POLLIN };
+                if (LibC.poll(&pfd, 1, 0) <= 0 || pfd.Revents == 0 || !ReadOnce(c))
+                {
+                    return;
+                }
+            }
+        }
+
+        private void ReapExited()
+        {
+            for (int i = _watched.Count - 1; i >= 0; i--)
+            {
+                var w = _watched[i];
+                if (!w.Exited && TryReap(w, out int? exitCode))
+                {
+                    w.Exited = true;
+                    w.Observer.OnExited(exitCode);
+                }
+                if (w.Exited && !w.HasOpenCapture)
+                {
+                    _watched.RemoveAt(i);
+                }
+            }
+        }
+
+        /// <summary>Peek (WNOWAIT) → drain → disarm the lifeline → reap. The zombie keeps the pid reserved until the
+        /// reap, so neither a guardian nor a signal can reach a pid the kernel could have reused.</summary>
+        private unsafe bool TryReap(Watched w, out int? exitCode)
+        {
+            exitCode = null;
+            var child = w.Child;
+            byte* info = stackalloc byte[LibC.SiginfoSize];
+            new Span<byte>(info, LibC.SiginfoSize).Clear();
+            int rc = LibC.waitid(LibC.P_PID, child.Id, info, LibC.WEXITED | LibC.WNOHANG | LibC.WNOWAIT);
+            if (rc == 0 && *(int*)(info + LibC.SiginfoPidOffset) == 0)
+            {
+                return false; // still running
+            }
+            if (rc != 0 && Marshal.GetLastPInvokeError() != LibC.ECHILD)
+            {
+                return false; // EINTR: look again on the next wake-up
+            }
+            Drain(w.Stdout);
+            Drain(w.Stderr);
+            if (child.LifelineArmed)
+            {
+                child.LifelineArmed = false;
+                _lifeline.Disarm(child.Id);
+            }
+            int reaped, status, errno;
+            lock (child.ReapGate)
+            {
+                reaped = LibC.waitpid(child.Id, out status, LibC.WNOHANG);
+                errno = reaped < 0 ? Marshal.GetLastPInvokeError() : 0;
+                if (reaped == child.Id || (reaped < 0 && errno == LibC.ECHILD))
+                {
+                    child.Reaped = true;
+                }
+            }
+            if (reaped == child.Id)
+            {
+                exitCode = ExitStatus.FromWaitStatus(status);
+                return true;
+            }
+            return reaped < 0 && errno == LibC.ECHILD; // someone else reaped it (pwsh as PID 1): Lost
+        }
+    }
+}
