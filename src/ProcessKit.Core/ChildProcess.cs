@@ -104,6 +104,10 @@ namespace ProcessKit
 
         internal OutputBuffer StandardError { get; } = new OutputBuffer();
 
+        /// <summary>The session's end of the child's stdin, for a child started with
+        /// <see cref="SpawnRequest.KeepStandardInputOpen"/> (null otherwise).</summary>
+        internal System.IO.Stream? StandardInput { get; set; }
+
         OutputBuffer IChildObserver.StandardOutput => StandardOutput;
 
         OutputBuffer IChildObserver.StandardError => StandardError;

@@ -133,6 +133,10 @@ namespace ProcessKit
                 var child = new ChildProcess(childName, handle, request, this);
                 table.Add(child, n);
                 ProcessLog.Info($"child process {child.Name} started (pid {child.Id}{(child.Daemon ? ", daemon" : "")}): {child.Command}");
+                if (request.KeepStandardInputOpen)
+                {
+                    child.StandardInput = Platform.TakeStandardInput(handle);
+                }
                 Platform.Watch(handle, child); // from here on its exit can be reported, after the "started" record
                 return child;
             }

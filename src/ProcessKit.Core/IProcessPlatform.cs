@@ -54,6 +54,10 @@ namespace ProcessKit
         /// <summary>From here on the child's output goes to <paramref name="observer"/>'s buffers and its exit is reported.</summary>
         void Watch(IChildHandle child, IChildObserver observer);
 
+        /// <summary>The writable end of the child's stdin pipe, for a child started with
+        /// <see cref="SpawnRequest.KeepStandardInputOpen"/>; the caller owns it (disposing it closes the pipe).</summary>
+        System.IO.Stream TakeStandardInput(IChildHandle child);
+
         /// <summary>Signals the child's whole process group. False, and nothing sent, once the child has been reaped:
         /// a reaped pid may already belong to another process.</summary>
         bool Signal(IChildHandle child, ChildSignal signal);

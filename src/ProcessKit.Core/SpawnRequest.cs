@@ -28,6 +28,11 @@ namespace ProcessKit
         /// <summary>Bytes written to the child's stdin, which is then closed; null gives /dev/null.</summary>
         public byte[]? StandardInput { get; set; }
 
+        /// <summary>Keep the child's stdin open as a pipe the session writes to over time
+        /// (<see cref="ChildProcess.StandardInput"/>): a long-lived pool worker reads its requests there. Its EOF tells
+        /// the child the session is gone.</summary>
+        public bool KeepStandardInputOpen { get; set; }
+
         public OutputMode OutputMode { get; set; } = OutputMode.Capture;
 
         public string? StandardOutputPath { get; set; }

@@ -28,7 +28,8 @@ namespace ProcessKit.Tests
 param($pool, $k, $op, $pick)
 $c = Start-ChildProcess -FilePath /bin/sh -ArgumentList '-c', ""echo out$k; echo err$k >&2; exit $k""
 $pool.Add($c)
-$other = @($pool.ToArray())[$pick % $pool.Count]
+$all = @($pool.ToArray())
+$other = $all[$pick % $all.Count]
 switch ($op) {
     0 { $null = Wait-ChildProcess -InputObject $other -Timeout 0.05 }
     1 { Stop-ChildProcess -InputObject $other -Force }

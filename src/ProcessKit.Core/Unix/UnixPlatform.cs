@@ -30,7 +30,17 @@ namespace ProcessKit.Unix
         /// <summary>A guardian watches it (a daemon); cleared by the event loop when it disarms the guardian.</summary>
         internal volatile bool LifelineArmed;
 
-        internal FileDescriptor? Stdin { get; }
+        internal FileDescriptor? Stdin { get; private set; }
+
+        /// <summary>Hands the stdin pipe over as a stream (for a child whose stdin stays open); the stream owns it now.</summary>
+        internal System.IO.Stream TakeStdin()
+        {
+            var fd = Stdin ?? throw new InvalidOperationException("the child has no stdin pipe");
+            Stdin = null;
+            var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(new IntPtr(fd.Number), ownsHandle: true);
+            fd.SetHandleAsInvalid(); // ownership moved: the SafeFileHandle closes it
+            return new System.IO.FileStream(handle, System.IO.FileAccess.Write, bufferSize: 0);
+        }
         internal FileDescriptor? Stdout { get; }
         internal FileDescriptor? Stderr { get; }
         internal byte[]? StandardInput { get; }
@@ -78,7 +88,7 @@ namespace ProcessKit.Unix
         {
             var stdio = new StdioTable();
             bool console = request.OutputMode == OutputMode.Console;
-            if (request.StandardInput != null)
+            if (request.StandardInput != null || request.KeepStandardInputOpen)
             {
                 stdio.Fed(0);
             }
@@ -138,9 +148,11 @@ namespace ProcessKit.Unix
             _loop.Watch(c, observer);
             if (c.Stdin != null)
             {
-                FeedStdin(c.Stdin, c.StandardInput ?? Array.Empty<byte>());
+                FeedStdin(c.Stdin, c.StandardInput ?? Array.Empty<byte>()); // not taken as a stream: a one-off payload
             }
         }
+
+        public System.IO.Stream TakeStandardInput(IChildHandle child) => ((UnixChild)child).TakeStdin();
 
         public bool Signal(IChildHandle child, ChildSignal signal)
         {

@@ -87,7 +87,7 @@ namespace ProcessKit.Windows
 
         private void OpenInput(SpawnRequest request)
         {
-            if (request.StandardInput != null)
+            if (request.StandardInput != null || request.KeepStandardInputOpen)
             {
                 (StdinWriter, Input) = CreatePipe(childWrites: false);
             }

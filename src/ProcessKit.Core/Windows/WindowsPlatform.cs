@@ -58,6 +58,7 @@ namespace ProcessKit.Windows
             public readonly ChildStdio Stdio;
             public readonly byte[]? StandardInput;
             public IChildObserver? Observer;
+            public bool KeepStdin;
 
             /// <summary>The strongest stop step sent so far, recorded before it is sent. Windows has no "ended by signal
             /// N" in an exit status, so this is what tells -15 / -9 at exit.</summary>
@@ -110,8 +111,18 @@ namespace ProcessKit.Windows
             var t = (Tracked)child;
             t.Observer = observer;
             t.Output = Task.WhenAll(Pump(t.Stdio.StdoutReader, observer.StandardOutput), Pump(t.Stdio.StderrReader, observer.StandardError));
-            Feed(t.Stdio.StdinWriter, t.StandardInput);
+            if (!t.KeepStdin)
+            {
+                Feed(t.Stdio.StdinWriter, t.StandardInput);
+            }
             WatchExit(t);
+        }
+
+        public System.IO.Stream TakeStandardInput(IChildHandle child)
+        {
+            var t = (Tracked)child;
+            t.KeepStdin = true;
+            return t.Stdio.StdinWriter ?? throw new InvalidOperationException("the child has no stdin pipe");
         }
 
         public bool Signal(IChildHandle child, ChildSignal signal)
