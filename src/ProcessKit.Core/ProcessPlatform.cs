@@ -88,6 +88,9 @@ namespace ProcessKit
         {
         }
 
+        /// <summary>True when the platform honours <see cref="SpawnRequest.CaptureRecords"/> (a records pipe as the child's fd 3).</summary>
+        public virtual bool SupportsRecordsChannel => false;
+
         /// <summary>True when <paramref name="path"/> names a file this process may execute.</summary>
         public abstract bool IsExecutable(string path);
 

@@ -21,7 +21,7 @@ namespace ProcessKit.Unix
     internal sealed class Lifeline
     {
         /// <summary>The guardian: POSIX sh, no binary to ship. $1 = process group, $2 = grace in tenths of a second;
-        /// fd 0 = the lifeline, fds 3/4 = read ends of the daemon's stdout/stderr (or /dev/null). Input lines:
+        /// fd 0 = the lifeline, fds 3/4/5 = read ends of the daemon's stdout/stderr/records (or /dev/null). Input lines:
         /// <c>del</c> (daemon reaped: exit quietly), <c>log PATH</c> (where to write records when it acts).</summary>
         internal const string GuardianScript = @"trap '' INT HUP QUIT PIPE TERM
 pg=$1; grace=$2; logfile=
@@ -44,7 +44,8 @@ while read -r cmd arg; do
 done
 cat <&3 >/dev/null 2>&1 &
 cat <&4 >/dev/null 2>&1 &
-exec 3<&- 4<&-
+cat <&5 >/dev/null 2>&1 &
+exec 3<&- 4<&- 5<&-
 [ -n ""$logfile"" ] && echo ""[INFO/$PK_SESSION_NAME] session process $PK_SESSION_PID is gone; sending SIGTERM to daemon process group $pg ($PK_DAEMON_NAME)"" >> ""$logfile""
 kill -TERM -""$pg"" 2>/dev/null
 t=0
@@ -79,7 +80,7 @@ exit 0
 
         /// <summary>Starts the guardian of a daemon (process group <paramref name="pgid"/>), giving it duplicates of
         /// the daemon's capture read ends (-1: none). Throws <see cref="ChildStartException"/> when it cannot.</summary>
-        public void Register(int pgid, string name, TimeSpan grace, int stdoutFd, int stderrFd)
+        public void Register(int pgid, string name, TimeSpan grace, int stdoutFd, int stderrFd, int recordsFd = -1)
         {
             int tenths = (int)Math.Max(0, Math.Ceiling(grace.TotalMilliseconds / 100.0));
             var env = new List<KeyValuePair<string, string>>
@@ -96,7 +97,7 @@ exit 0
                 Output = OutputMode.File,
                 StdoutPath = "/dev/null",
                 StderrPath = "/dev/null",
-                ExtraInputs = new[] { stdoutFd, stderrFd },
+                ExtraInputs = new[] { stdoutFd, stderrFd, recordsFd },
             };
             var argv = new[] { "processkit-guardian", "-c", GuardianScript, "processkit-guardian", pgid.ToString(CultureInfo.InvariantCulture), tenths.ToString(CultureInfo.InvariantCulture) };
             // Its own session: no terminal hang-up or Ctrl+C of ours reaches it.

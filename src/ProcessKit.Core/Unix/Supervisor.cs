@@ -60,24 +60,34 @@ namespace ProcessKit.Unix
 
         private sealed class Watched
         {
-            public Watched(ChildProcess child, Capture? stdout, Capture? stderr)
+            public Watched(ChildProcess child, Capture? stdout, Capture? stderr, Capture? records)
             {
                 Child = child;
                 Stdout = stdout;
                 Stderr = stderr;
+                Records = records;
             }
 
             public readonly ChildProcess Child;
             public readonly Capture? Stdout;
             public readonly Capture? Stderr;
+            /// <summary>The records pipe (the child's fd 3), read like stdout.</summary>
+            public readonly Capture? Records;
+
+            public bool AllClosed => (Stdout?.Fd ?? -1) < 0 && (Stderr?.Fd ?? -1) < 0 && (Records?.Fd ?? -1) < 0;
             public bool Exited;
         }
 
-        public void Watch(ChildProcess child, int stdoutFd, int stderrFd)
+        public void Watch(ChildProcess child, int stdoutFd, int stderrFd, int recordsFd = -1)
         {
             var w = new Watched(child,
                 stdoutFd >= 0 ? new Capture(stdoutFd, child.StandardOutput) : null,
-                stderrFd >= 0 ? new Capture(stderrFd, child.StandardError) : null);
+                stderrFd >= 0 ? new Capture(stderrFd, child.StandardError) : null,
+                recordsFd >= 0 ? new Capture(recordsFd, child.Records) : null);
+            if (w.Records is null)
+            {
+                child.Records.Complete();
+            }
             if (w.Stdout is null)
             {
                 child.StandardOutput.Complete();
@@ -93,8 +103,8 @@ namespace ProcessKit.Unix
             Wake();
         }
 
-        /// <summary>The drainer: cat the daemon-less child's stdout (fd 0) and stderr (fd 3) to /dev/null.</summary>
-        private const string DrainerScript = "cat <&3 >/dev/null 2>&1 & exec cat >/dev/null 2>&1";
+        /// <summary>The drainer: cat the daemon-less child's stdout (fd 0), stderr (fd 3) and records (fd 4) to /dev/null.</summary>
+        private const string DrainerScript = "cat <&3 >/dev/null 2>&1 & cat <&4 >/dev/null 2>&1 & exec cat >/dev/null 2>&1";
 
         /// <summary>The session's process is ending: nobody will read the capture pipes of the non-daemon children that
         /// keep running, and their next write would kill them with SIGPIPE (a daemon's guardian drains its own). Hand
@@ -111,7 +121,8 @@ namespace ProcessKit.Unix
             {
                 int outFd = w.Stdout?.Fd ?? -1;
                 int errFd = w.Stderr?.Fd ?? -1;
-                if (w.Exited || w.Child.Daemon || (outFd < 0 && errFd < 0))
+                int recFd = w.Records?.Fd ?? -1;
+                if (w.Exited || w.Child.Daemon || (outFd < 0 && errFd < 0 && recFd < 0))
                 {
                     continue;
                 }
@@ -124,7 +135,7 @@ namespace ProcessKit.Unix
                         Output = OutputMode.File,
                         StdoutPath = "/dev/null",
                         StderrPath = "/dev/null",
-                        ExtraInputs = new[] { errFd },
+                        ExtraInputs = new[] { errFd, recFd },
                     };
                     var env = new[] { new KeyValuePair<string, string>("PATH", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin") };
                     UnixSpawner.Spawn("/bin/sh", new[] { "processkit-drain", "-c", DrainerScript }, env, "/", stdio, newSession: true);
@@ -159,6 +170,7 @@ namespace ProcessKit.Unix
                     {
                         AddCapture(w.Stdout, fds, owners);
                         AddCapture(w.Stderr, fds, owners);
+                        AddCapture(w.Records, fds, owners);
                     }
                 }
                 var array = fds.ToArray();
@@ -267,7 +279,7 @@ namespace ProcessKit.Unix
                 {
                     w.Child.CompleteExit();
                 }
-                if (w.Exited && (w.Stdout?.Fd ?? -1) < 0 && (w.Stderr?.Fd ?? -1) < 0)
+                if (w.Exited && w.AllClosed)
                 {
                     lock (_sync)
                     {
@@ -303,6 +315,7 @@ namespace ProcessKit.Unix
                 }
                 Drain(w.Stdout);
                 Drain(w.Stderr);
+                Drain(w.Records);
                 if (reaped == child.Id)
                 {
                     child.SetExited(ExitStatus.FromWaitStatus(status), DateTime.Now);

@@ -44,6 +44,7 @@ namespace ProcessKit.Unix
                 Output = request.OutputMode,
                 StdoutPath = request.StandardOutputPath,
                 StderrPath = request.StandardErrorPath,
+                RecordsPipe = request.CaptureRecords,
             };
             var argv = new List<string>(request.Arguments.Count + 1) { request.FileName };
             argv.AddRange(request.Arguments);
@@ -57,7 +58,7 @@ namespace ProcessKit.Unix
                 // Registered before the supervisor watches (and so may reap) it, so register/unregister stay ordered.
                 try
                 {
-                    _lifeline.Register(spawned.Pid, name, request.DaemonGracePeriod, spawned.StdoutFd, spawned.StderrFd);
+                    _lifeline.Register(spawned.Pid, name, request.DaemonGracePeriod, spawned.StdoutFd, spawned.StderrFd, spawned.RecordsFd);
                 }
                 catch (ChildStartException e)
                 {
@@ -69,7 +70,7 @@ namespace ProcessKit.Unix
                 }
             }
             LogStarted(child);
-            _supervisor.Watch(child, spawned.StdoutFd, spawned.StderrFd); // from here on its exit can be reported
+            _supervisor.Watch(child, spawned.StdoutFd, spawned.StderrFd, spawned.RecordsFd); // from here on its exit can be reported
             if (spawned.StdinFd >= 0)
             {
                 FeedStdin(spawned.StdinFd, request.StandardInput!);
@@ -79,7 +80,7 @@ namespace ProcessKit.Unix
 
         private static void CloseAll(SpawnedChild spawned)
         {
-            foreach (int fd in new[] { spawned.StdinFd, spawned.StdoutFd, spawned.StderrFd })
+            foreach (int fd in new[] { spawned.StdinFd, spawned.StdoutFd, spawned.StderrFd, spawned.RecordsFd })
             {
                 if (fd >= 0)
                 {
@@ -87,6 +88,9 @@ namespace ProcessKit.Unix
                 }
             }
         }
+
+        /// <summary>posix_spawn can hand the child a records pipe as fd 3.</summary>
+        public override bool SupportsRecordsChannel => true;
 
         internal override void SignalGroup(ChildProcess child, ChildSignal signal)
         {

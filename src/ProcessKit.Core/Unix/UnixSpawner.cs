@@ -7,18 +7,21 @@ namespace ProcessKit.Unix
     /// <summary>The descriptors the parent keeps of a freshly spawned child (-1 where none).</summary>
     internal readonly struct SpawnedChild
     {
-        public SpawnedChild(int pid, int stdinFd, int stdoutFd, int stderrFd)
+        public SpawnedChild(int pid, int stdinFd, int stdoutFd, int stderrFd, int recordsFd = -1)
         {
             Pid = pid;
             StdinFd = stdinFd;
             StdoutFd = stdoutFd;
             StderrFd = stderrFd;
+            RecordsFd = recordsFd;
         }
 
         public int Pid { get; }
         public int StdinFd { get; }
         public int StdoutFd { get; }
         public int StderrFd { get; }
+        /// <summary>Read end of the records pipe (the child's fd 3), or -1.</summary>
+        public int RecordsFd { get; }
     }
 
     /// <summary>How the child's three standard descriptors are set up.</summary>
@@ -32,6 +35,9 @@ namespace ProcessKit.Unix
         public OutputMode Output { get; set; } = OutputMode.Capture;
         public string? StdoutPath { get; set; }
         public string? StderrPath { get; set; }
+        /// <summary>A pipe whose write end is the child's fd 3 (a scriptblock child's protocol frames); the extra
+        /// inputs then start at fd 4.</summary>
+        public bool RecordsPipe { get; set; }
         /// <summary>Descriptors handed to the child as fds 3, 4, … (-1: /dev/null in that place).</summary>
         public IReadOnlyList<int> ExtraInputs { get; set; } = Array.Empty<int>();
     }
@@ -54,7 +60,7 @@ namespace ProcessKit.Unix
             IntPtr sigmask = Marshal.AllocHGlobal(LibC.SigsetSize);
             IntPtr sigdefault = Marshal.AllocHGlobal(LibC.SigsetSize);
             bool actionsInit = false, attrInit = false, ok = false;
-            int stdinW = -1, stdoutR = -1, stderrR = -1;
+            int stdinW = -1, stdoutR = -1, stderrR = -1, recordsR = -1;
             try
             {
                 IntPtr pathPtr = Track(allocations, LibC.Utf8(path));
@@ -128,9 +134,15 @@ namespace ProcessKit.Unix
                     }
                 }
 
+                int firstExtra = 3;
+                if (stdio.RecordsPipe)
+                {
+                    recordsR = AddCapturePipe(fileActions, 3, parentEnds, childEnds);
+                    firstExtra = 4;
+                }
                 for (int i = 0; i < stdio.ExtraInputs.Count; i++)
                 {
-                    int target = 3 + i;
+                    int target = firstExtra + i;
                     if (stdio.ExtraInputs[i] >= 0)
                     {
                         Check(LibC.posix_spawn_file_actions_adddup2(fileActions, stdio.ExtraInputs[i], target), $"adddup2({target})");
@@ -143,7 +155,7 @@ namespace ProcessKit.Unix
 
                 if (!LibC.IsMacOS)
                 {
-                    CloseInheritedDescriptors(fileActions, 3 + stdio.ExtraInputs.Count);
+                    CloseInheritedDescriptors(fileActions, firstExtra + stdio.ExtraInputs.Count);
                 }
 
                 if (workingDirectory != null)
@@ -183,7 +195,7 @@ namespace ProcessKit.Unix
                     throw new ChildStartException($"Cannot start '{path}': {LibC.ErrorText(rc)}.", rc);
                 }
                 ok = true;
-                return new SpawnedChild(pid, stdinW, stdoutR, stderrR);
+                return new SpawnedChild(pid, stdinW, stdoutR, stderrR, recordsR);
             }
             finally
             {
