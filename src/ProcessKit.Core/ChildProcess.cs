@@ -40,31 +40,15 @@ namespace ProcessKit
             DaemonGracePeriod = request.DaemonGracePeriod;
             StartTime = DateTime.Now;
             Table = table;
+            HasRecordsChannel = request.CaptureRecords && ProcessPlatform.Current.SupportsRecordsChannel;
             if (Kind == ChildKind.ScriptBlock)
             {
-                StandardOutput.LineFilter = RelayChildLog;
-                StandardOutput.KeepLongLinesWhole = true;
+                // Protocol frames (records and the child's own log records) arrive on the records pipe; without one
+                // (a platform that has none) they are mixed into stdout, as before.
+                OutputBuffer frames = HasRecordsChannel ? Records : StandardOutput;
+                frames.LineFilter = line => ChildProtocol.TryRelayLog(line, Name, Id);
+                frames.KeepLongLinesWhole = true;
             }
-        }
-
-        /// <summary>Prefix of a log frame a scriptblock child writes on stdout: <c>ESC-RS PK1 L level message</c>.</summary>
-        internal const string LogFramePrefix = "\u001ePK1 L ";
-
-        /// <summary>A scriptblock child logs its own side (Python's child-process records) through its stdout;
-        /// those frames are relayed into this session's log under the child's name and pid.</summary>
-        private bool RelayChildLog(string line)
-        {
-            if (!line.StartsWith(LogFramePrefix, StringComparison.Ordinal))
-            {
-                return false;
-            }
-            string rest = line.Substring(LogFramePrefix.Length);
-            int space = rest.IndexOf(' ');
-            if (space > 0 && int.TryParse(rest.Substring(0, space), out int level) && Enum.IsDefined(typeof(LogLevel), level))
-            {
-                ProcessLog.Write((LogLevel)level, Name, Id, rest.Substring(space + 1));
-            }
-            return true;
         }
 
         public string Name { get; }
@@ -106,6 +90,13 @@ namespace ProcessKit
         internal OutputBuffer StandardOutput { get; } = new OutputBuffer();
 
         internal OutputBuffer StandardError { get; } = new OutputBuffer();
+
+        /// <summary>A scriptblock child's protocol frames (its fd 3), when <see cref="HasRecordsChannel"/>; its stdout is
+        /// then plain text, which no write of the child's own code can turn into a corrupt record.</summary>
+        internal OutputBuffer Records { get; } = new OutputBuffer();
+
+        /// <summary>True when the child's records arrive in <see cref="Records"/>, not framed in stdout.</summary>
+        internal bool HasRecordsChannel { get; }
 
         /// <summary>Completes when the child has been reaped. Internal, as the buffers: a public Task&lt;bool&gt;
         /// property would make Export-Clixml or Format-List * block on its Result until the child exits.</summary>

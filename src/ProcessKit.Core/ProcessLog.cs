@@ -32,8 +32,8 @@ namespace ProcessKit
         public int ProcessId { get; }
         public string Message { get; }
 
-        /// <summary>Python's default <c>log_to_stderr</c> format: <c>[LEVEL/ProcessName] message</c>.</summary>
-        public override string ToString() => $"[{LevelName(Level)}/{ProcessName}] {Message}";
+        /// <summary>Python's default <c>log_to_stderr</c> format, <see cref="ChildProtocol.LogLineFormat"/>.</summary>
+        public override string ToString() => ChildProtocol.FormatLogLine(Level, ProcessName, Message);
 
         internal static string LevelName(LogLevel level) => level switch
         {
