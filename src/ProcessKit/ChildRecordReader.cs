@@ -71,7 +71,8 @@ namespace ProcessKit.Commands
                 cmdlet.WriteObject(line);
                 return;
             }
-            var pso = item as PSObject;
+            // Types PowerShell rehydrates (ProgressRecord, ...) come back as themselves, not as property bags.
+            var pso = item is null ? null : PSObject.AsPSObject(item);
             switch (frame.Tag)
             {
                 case ChildProtocol.Tags.Output:
@@ -201,6 +202,10 @@ namespace ProcessKit.Commands
 
         private static ProgressRecord? ToProgressRecord(PSObject? pso)
         {
+            if (pso?.BaseObject is ProgressRecord rehydrated)
+            {
+                return rehydrated;
+            }
             if (pso is null || !LanguagePrimitives.TryConvertTo(Value(pso, "ActivityId"), out int id))
             {
                 return null;

@@ -12,12 +12,14 @@ if ($__pkPayload.Start) {
     if ($__pkStart.Environment) {
         foreach ($__pkKey in @($__pkStart.Environment.Keys)) {
             # $null removes, as -Environment does
-            [Environment]::SetEnvironmentVariable($__pkKey, $__pkStart.Environment[$__pkKey])
+            $__pkValue = $__pkStart.Environment[$__pkKey]
+            if ($null -eq $__pkValue) { Remove-Item -LiteralPath "env:$__pkKey" -ErrorAction Ignore }
+            else { Set-Item -LiteralPath "env:$__pkKey" -Value $__pkValue }
         }
     }
     if ($__pkStart.Name) { $env:PROCESSKIT_NAME = $__pkStart.Name }
     if ($__pkStart.Location) { Set-Location -LiteralPath $__pkStart.Location }
-    Remove-Variable __pkStart, __pkKey -ErrorAction Ignore
+    Remove-Variable __pkStart, __pkKey, __pkValue -ErrorAction Ignore
 }
 $__pkMode = $__pkPayload.Mode
 $__pkWriter = $null
