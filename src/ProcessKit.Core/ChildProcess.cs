@@ -37,31 +37,15 @@ namespace ProcessKit
             OutputMode = request.OutputMode;
             DaemonGracePeriod = request.DaemonGracePeriod;
             StartTime = DateTime.Now;
+            HasRecordsChannel = request.CaptureRecords && owner.Platform.SupportsRecordsChannel;
             if (Kind == ChildKind.ScriptBlock)
             {
-                StandardOutput.LineFilter = RelayChildLog;
-                StandardOutput.KeepLongLinesWhole = true;
+                // Protocol frames (records and the child's own log records) arrive on the records pipe; without one
+                // (a platform that has none) they are mixed into stdout, as before.
+                OutputBuffer frames = HasRecordsChannel ? Records : StandardOutput;
+                frames.LineFilter = line => ChildProtocol.TryRelayLog(line, Name, Id);
+                frames.KeepLongLinesWhole = true;
             }
-        }
-
-        /// <summary>Prefix of a log frame a scriptblock child writes on stdout: <c>ESC-RS PK1 L level message</c>.</summary>
-        internal const string LogFramePrefix = "\u001ePK1 L ";
-
-        /// <summary>A scriptblock child logs its own side (Python's child-process records) through its stdout;
-        /// those frames are relayed into this session's log under the child's name and pid.</summary>
-        private bool RelayChildLog(string line)
-        {
-            if (!line.StartsWith(LogFramePrefix, StringComparison.Ordinal))
-            {
-                return false;
-            }
-            string rest = line.Substring(LogFramePrefix.Length);
-            int space = rest.IndexOf(' ');
-            if (space > 0 && int.TryParse(rest.Substring(0, space), out int level) && Enum.IsDefined(typeof(LogLevel), level))
-            {
-                ProcessLog.Write((LogLevel)level, Name, Id, rest.Substring(space + 1));
-            }
-            return true;
         }
 
         public string Name { get; }
@@ -107,6 +91,15 @@ namespace ProcessKit
         /// <summary>The session's end of the child's stdin, for a child started with
         /// <see cref="SpawnRequest.KeepStandardInputOpen"/> (null otherwise).</summary>
         internal System.IO.Stream? StandardInput { get; set; }
+
+        /// <summary>A scriptblock child's protocol frames (its fd 3), when <see cref="HasRecordsChannel"/>; its stdout is
+        /// then plain text, which no write of the child's own code can turn into a corrupt record.</summary>
+        internal OutputBuffer Records { get; } = new OutputBuffer();
+
+        /// <summary>True when the child's records arrive in <see cref="Records"/>, not framed in stdout.</summary>
+        internal bool HasRecordsChannel { get; }
+
+        OutputBuffer IChildObserver.Records => Records;
 
         OutputBuffer IChildObserver.StandardOutput => StandardOutput;
 
@@ -188,6 +181,7 @@ namespace ProcessKit
             Removed = true;
             StandardOutput.Clear();
             StandardError.Clear();
+            Records.Clear();
         }
 
         public override string ToString() => Name;

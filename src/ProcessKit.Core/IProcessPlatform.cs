@@ -30,6 +30,9 @@ namespace ProcessKit
 
         OutputBuffer StandardError { get; }
 
+        /// <summary>A scriptblock child's protocol frames (its fd 3, see <see cref="SpawnRequest.CaptureRecords"/>).</summary>
+        OutputBuffer Records { get; }
+
         /// <summary>The child was reaped: its exit code (<c>-N</c> when signal N ended it), or null when another
         /// process reaped it first and the status is unknown. Called once, from the platform's thread, with no lock held.</summary>
         void OnExited(int? exitCode);
@@ -76,6 +79,9 @@ namespace ProcessKit
 
         /// <summary>True when <paramref name="path"/> names a file this process may execute.</summary>
         bool IsExecutable(string path);
+
+        /// <summary>True when the platform honours <see cref="SpawnRequest.CaptureRecords"/> (a records pipe as the child's fd 3).</summary>
+        bool SupportsRecordsChannel { get; }
     }
 
     /// <summary>Creates the platform of this machine.</summary>

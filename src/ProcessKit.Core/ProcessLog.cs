@@ -32,11 +32,11 @@ namespace ProcessKit
         public int ProcessId { get; }
         public string Message { get; }
 
-        /// <summary>Python's default <c>log_to_stderr</c> format: <c>[LEVEL/ProcessName] message</c>.</summary>
-        public override string ToString() => $"{Prefix(Level, ProcessName)} {Message}";
+        /// <summary>Python's default <c>log_to_stderr</c> format, <see cref="ChildProtocol.LogLineFormat"/>.</summary>
+        public override string ToString() => ChildProtocol.FormatLogLine(Level, ProcessName, Message);
 
-        /// <summary>The <c>[LEVEL/ProcessName]</c> part, also handed to the helpers that log without us (the guardian).</summary>
-        internal static string Prefix(LogLevel level, string processName) => $"[{LevelName(level)}/{processName}]";
+        /// <summary>The <c>[LEVEL/ProcessName]</c> part, handed to the helpers that log without us (the guardian).</summary>
+        internal static string Prefix(LogLevel level, string processName) => ChildProtocol.FormatLogLine(level, processName, string.Empty).TrimEnd();
 
         internal static string LevelName(LogLevel level) => level switch
         {

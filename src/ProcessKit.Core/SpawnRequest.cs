@@ -46,6 +46,11 @@ namespace ProcessKit
 
         public ChildKind Kind { get; set; } = ChildKind.Program;
 
+        /// <summary>Give the child a records pipe as fd 3 (a scriptblock child's protocol frames, see
+        /// <see cref="ChildProtocol"/>), read into <see cref="ChildProcess.Records"/>. Platforms without it ignore it
+        /// (<see cref="IProcessPlatform.SupportsRecordsChannel"/>): the child then frames on stdout.</summary>
+        public bool CaptureRecords { get; set; }
+
         /// <summary>What runs, for display.</summary>
         public string? Command { get; set; }
     }

@@ -9,75 +9,79 @@ using System.Text;
 
 namespace ProcessKit.Commands
 {
-    /// <summary>Turns a scriptblock into a program start: a new pwsh of the caller's own build, a bootstrap passed
-    /// with -EncodedCommand, and a CLIXML payload (script text, arguments, $using: values, pipeline input) on stdin.
-    /// The bootstrap writes every output record as one framed line on stdout, which <see cref="ChildRecordReader"/> decodes.</summary>
+    /// <summary>Turns a scriptblock into a program start: a new pwsh of the caller's own build, the bootstrap (the
+    /// embedded ChildBootstrap.ps1, parametrised by <see cref="ChildProtocol"/>) passed with -EncodedCommand, and a
+    /// CLIXML payload (script text, arguments, $using: values, pipeline input, the start entry) on stdin. The child
+    /// writes its records as frames on its records channel (fd 3), which <see cref="ChildRecordReader"/> decodes.</summary>
     internal static class ScriptBlockLauncher
     {
-        /// <summary>Prefix of a framed record line: ASCII record separator + protocol tag.</summary>
-        public const string FramePrefix = "\u001ePK1 ";
+        /// <summary>Logical name of the embedded bootstrap (set in the csproj, so it does not depend on folder names).</summary>
+        internal const string BootstrapResourceName = "ProcessKit.ChildBootstrap.ps1";
 
-        /// <summary>Serialization depth of arguments, $using: values and output (Start-Job uses 1; 2 keeps one more level).</summary>
-        private const int SerializationDepth = 2;
-
-        /// <summary>The child's side. Framed mode (stdout captured): every record becomes one line for
-        /// <see cref="ChildRecordReader"/>, log records go the same way. Plain mode (-UseConsole, or stdout redirected
-        /// to a file): output is formatted by the child's host as at a prompt, errors go to stderr, log records are
-        /// written to stderr in Python's format.</summary>
-        private const string Bootstrap = @"
-$__pkPayload = [System.Management.Automation.PSSerializer]::Deserialize([System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false)).ReadToEnd())
-$__pkFramed = $__pkPayload.Framed
-if ($__pkFramed) {
-    $__pkWriter = [System.IO.StreamWriter]::new([Console]::OpenStandardOutput(), [System.Text.UTF8Encoding]::new($false))
-    $__pkWriter.AutoFlush = $true
-}
-$__pkLevel = $env:PROCESSKIT_LOG_LEVEL
-function __pkFrame([string]$tag, $item) {
-    $xml = [System.Management.Automation.PSSerializer]::Serialize($item, 2)
-    $__pkWriter.WriteLine(""`u{1e}PK1 $tag "" + [Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($xml)))
-}
-function __pkLog([int]$level, [string]$message) {
-    if (-not $__pkLevel -or $level -lt [int]$__pkLevel) { return }
-    if ($__pkFramed) { $__pkWriter.WriteLine(""`u{1e}PK1 L $level $message""); return }
-    $name = @{ 10 = 'DEBUG'; 20 = 'INFO'; 30 = 'WARNING' }[$level]
-    [Console]::Error.WriteLine(""[$(if ($name) { $name } else { 'ERROR' })/$env:PROCESSKIT_NAME] $message"")
-}
-$__pkNewlines = [char[]]""`r`n""
-$__PKUsing = $__pkPayload.Using
-$__pkArgs = @($__pkPayload.Args)
-$__pkBlock = [scriptblock]::Create($__pkPayload.Script)
-$__pkRun = { if ($__pkPayload.HasInput) { $__pkPayload.Input | & $__pkBlock @__pkArgs } else { & $__pkBlock @__pkArgs } }
-__pkLog 20 'child process calling scriptblock'
-try {
-    if (-not $__pkFramed) {
-        & $__pkRun | Out-Default
-    } else {
-        & $__pkRun *>&1 | ForEach-Object {
-            if ($_ -is [string] -and $_.IndexOfAny($__pkNewlines) -lt 0) { $__pkWriter.WriteLine(""`u{1e}PK1 S $_""); return }
-            if ($_ -is [int]) { $__pkWriter.WriteLine(""`u{1e}PK1 i $_""); return }
-            if ($_ -is [long]) { $__pkWriter.WriteLine(""`u{1e}PK1 l $_""); return }
-            if ($_ -is [double]) { $__pkWriter.WriteLine(""`u{1e}PK1 d "" + $_.ToString('R', [cultureinfo]::InvariantCulture)); return }
-            if ($_ -is [bool]) { $__pkWriter.WriteLine(""`u{1e}PK1 b $_""); return }
-            # if/elseif, not switch: switch would enumerate an array sent as one object (,@(1,2)).
-            $tag = if ($_ -is [System.Management.Automation.ErrorRecord]) { 'E' }
-                elseif ($_ -is [System.Management.Automation.WarningRecord]) { 'W' }
-                elseif ($_ -is [System.Management.Automation.VerboseRecord]) { 'V' }
-                elseif ($_ -is [System.Management.Automation.DebugRecord]) { 'D' }
-                elseif ($_ -is [System.Management.Automation.InformationRecord]) { 'I' }
-                else { 'O' }
-            __pkFrame $tag $_
-        }
-    }
-} catch {
-    if ($__pkFramed) { __pkFrame 'E' $_ } else { [Console]::Error.WriteLine(($_ | Out-String).TrimEnd()) }
-    __pkLog 20 'process exiting with exitcode 1'
-    exit 1
-}
-__pkLog 20 'process exiting with exitcode 0'
-exit 0
-";
+        /// <summary>The bootstrap's text, read once: the protocol's parameters in front of the embedded script.</summary>
+        internal static readonly string Bootstrap = ChildProtocol.BootstrapParameters() + ReadBootstrapResource();
 
         private static readonly string EncodedBootstrap = Convert.ToBase64String(Encoding.Unicode.GetBytes(Bootstrap));
+
+        private static string ReadBootstrapResource()
+        {
+            using Stream? stream = typeof(ScriptBlockLauncher).Assembly.GetManifestResourceStream(BootstrapResourceName);
+            if (stream is null)
+            {
+                throw new InvalidOperationException($"The ProcessKit assembly lacks its embedded resource {BootstrapResourceName}.");
+            }
+            using var reader = new StreamReader(stream, new UTF8Encoding(false));
+            return reader.ReadToEnd();
+        }
+
+        /// <summary>Sets up a scriptblock request: its records channel, and the payload on stdin. Framed records when
+        /// stdout is captured; plain host output (errors once each on stderr) when it goes to the console or a file.
+        /// Throws <see cref="UsingVariableException"/> before anything starts when a $using: variable is undefined.</summary>
+        public static void Prepare(SpawnRequest request, ScriptBlock scriptBlock, object[]? arguments, IList<object?>? input,
+            System.Management.Automation.SessionState session)
+        {
+            bool framed = request.OutputMode != OutputMode.Console && request.StandardOutputPath is null;
+            bool channel = framed && ChildSupervisor.Default.Platform.SupportsRecordsChannel;
+            request.CaptureRecords = channel;
+            string mode = !framed ? ChildProtocol.Modes.Plain : channel ? ChildProtocol.Modes.Records : ChildProtocol.Modes.RecordsOnStdout;
+            request.StandardInput = Payload(scriptBlock, arguments, input, mode, session, start: null, errorsToStderr: request.StandardErrorPath != null);
+        }
+
+        /// <summary>The stdin payload: CLIXML of the script (with $using: rewritten), its arguments and input.
+        /// <paramref name="start"/> is the start entry (name, environment, location; see <see cref="ChildProtocol"/>):
+        /// a freshly spawned child already has all three, so today only tests pass one.</summary>
+        internal static byte[] Payload(ScriptBlock scriptBlock, object[]? arguments, IList<object?>? input, string mode,
+            System.Management.Automation.SessionState session, Hashtable? start, bool errorsToStderr = false)
+        {
+            var usingValues = new Hashtable(StringComparer.OrdinalIgnoreCase);
+            string script = RewriteUsing(scriptBlock, session, usingValues);
+            var payload = new Hashtable
+            {
+                ["Protocol"] = ChildProtocol.Version,
+                ["Script"] = script,
+                ["Args"] = arguments ?? Array.Empty<object>(),
+                ["Using"] = usingValues,
+                ["HasInput"] = input != null,
+                ["Input"] = input?.ToArray() ?? Array.Empty<object?>(),
+                ["Mode"] = mode,
+                ["Start"] = start,
+                // -RedirectStandardError: errors go to that file, once each as at a prompt, not as records.
+                ["ErrorsToStderr"] = errorsToStderr,
+            };
+            return Encoding.UTF8.GetBytes(PSSerializer.Serialize(payload, ChildProtocol.SerializationDepth));
+        }
+
+        /// <summary>The start entry a host takes on before it runs anything: <paramref name="environment"/> values
+        /// set, null values removed.</summary>
+        internal static Hashtable StartEntry(string? name, IDictionary<string, string?>? environment, string? location)
+        {
+            var env = new Hashtable(StringComparer.Ordinal);
+            foreach (var kv in environment ?? new Dictionary<string, string?>())
+            {
+                env[kv.Key] = kv.Value;
+            }
+            return new Hashtable { ["Name"] = name, ["Environment"] = env, ["Location"] = location };
+        }
 
         /// <summary>argv for a new pwsh like this one: `dotnet pwsh.dll` when hosted by the dotnet tool, else the apphost.</summary>
         public static (string FileName, List<string> Arguments) PwshCommand()
@@ -108,25 +112,49 @@ exit 0
             return (file, args);
         }
 
-        /// <summary>The stdin payload: CLIXML of the script (with $using: rewritten), its arguments and input.</summary>
-        public static byte[] Payload(ScriptBlock scriptBlock, object[]? arguments, IList<object?>? input, bool framed, System.Management.Automation.SessionState session)
+        /// <summary>Commands that run a scriptblock argument in a runspace of their own, resolving its <c>$using:</c>
+        /// from the scope they are called in: inside the child, that is the child's scope, not this session's.</summary>
+        private static readonly HashSet<string> RunspaceCommands = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
-            var usingValues = new Hashtable(StringComparer.OrdinalIgnoreCase);
-            string script = RewriteUsing(scriptBlock, session, usingValues);
-            var payload = new Hashtable
+            "Start-ThreadJob", "Start-Job", "Invoke-Command", "icm", "sajb", "Start-ChildProcess",
+        };
+
+        /// <summary>ForEach-Object and its aliases: a runspace command only with -Parallel.</summary>
+        private static readonly HashSet<string> ForEachCommands = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            "ForEach-Object", "foreach", "%",
+        };
+
+        /// <summary>True when <paramref name="u"/> sits in a scriptblock (below <paramref name="root"/>) passed to a
+        /// command that starts its own runspace (<c>ForEach-Object -Parallel</c>, Start-ThreadJob, Start-Job,
+        /// Invoke-Command, Start-ChildProcess): that command resolves the <c>$using:</c> from the child's scope, so it is
+        /// left alone. A <c>$using:</c> in any other nested block (<c>&amp; { }</c>, a function) runs in the child's
+        /// runspace and gets this session's value, as with Start-Job.</summary>
+        private static bool InsideNestedRunspaceBlock(UsingExpressionAst u, Ast root)
+        {
+            for (Ast? a = u.Parent; a != null && a != root; a = a.Parent)
             {
-                ["Script"] = script,
-                ["Args"] = arguments ?? Array.Empty<object>(),
-                ["Using"] = usingValues,
-                ["HasInput"] = input != null,
-                ["Input"] = input?.ToArray() ?? Array.Empty<object?>(),
-                ["Framed"] = framed,
-            };
-            return Encoding.UTF8.GetBytes(PSSerializer.Serialize(payload, SerializationDepth));
+                if (a is not ScriptBlockExpressionAst block)
+                {
+                    continue;
+                }
+                Ast? parent = block.Parent is CommandParameterAst p ? p.Parent : block.Parent;
+                if (parent is CommandAst command && command.GetCommandName() is string name)
+                {
+                    if (RunspaceCommands.Contains(name))
+                    {
+                        return true;
+                    }
+                    if (ForEachCommands.Contains(name) && command.CommandElements.OfType<CommandParameterAst>()
+                        .Any(cp => cp.ParameterName.StartsWith("pa", StringComparison.OrdinalIgnoreCase)))
+                    {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
 
-        /// <summary>Replaces each <c>$using:name</c> with <c>$__PKUsing['name']</c> and captures the caller's value,
-        /// as Start-Job does; member and index access after it keep working.</summary>
         private static bool InsideExpandableString(Ast ast)
         {
             for (Ast? a = ast.Parent; a != null; a = a.Parent)
@@ -143,6 +171,8 @@ exit 0
             return false;
         }
 
+        /// <summary>Replaces each <c>$using:name</c> with <c>$__PKUsing['name']</c> and captures the caller's value,
+        /// as Start-Job does; member and index access after it keep working.</summary>
         private static string RewriteUsing(ScriptBlock scriptBlock, System.Management.Automation.SessionState session, Hashtable values)
         {
             Ast ast = scriptBlock.Ast;
@@ -163,10 +193,20 @@ exit 0
             int baseOffset = ast.Extent.StartOffset;
             var usings = ast.FindAll(a => a is UsingExpressionAst, searchNestedScriptBlocks: true)
                 .Cast<UsingExpressionAst>()
+                .Where(u => !InsideNestedRunspaceBlock(u, ast))
                 .Select(u => u.SubExpression.Find(a => a is VariableExpressionAst, true) as VariableExpressionAst)
                 .Where(v => v != null)
                 .OrderByDescending(v => v!.Extent.StartOffset)
                 .ToList();
+            // Every value is read before anything is rewritten: an undefined one refuses the start, as Start-Job does.
+            foreach (var v in usings)
+            {
+                string path = v!.VariablePath.UserPath;
+                if (!v.VariablePath.IsDriveQualified && session.PSVariable.Get(path) is null)
+                {
+                    throw new UsingVariableException(path);
+                }
+            }
             var sb = new StringBuilder(text);
             foreach (var v in usings)
             {
@@ -188,5 +228,24 @@ exit 0
             }
             return prefix + result;
         }
+    }
+
+    /// <summary>A <c>$using:</c> variable that is not defined in the session: the start is refused, with Start-Job's
+    /// error id and message.</summary>
+    public sealed class UsingVariableException : Exception
+    {
+        /// <summary>Start-Job's id for the same refusal.</summary>
+        public const string ErrorId = "UsingVariableIsUndefined";
+
+        public UsingVariableException(string variablePath)
+            : base($"The value of the using variable '$using:{variablePath}' cannot be retrieved because it has not been set in the local session.")
+        {
+            VariablePath = variablePath;
+        }
+
+        public string VariablePath { get; }
+
+        /// <summary>The record Start-ChildProcess writes (category and target as Start-Job's).</summary>
+        public ErrorRecord ToErrorRecord() => new ErrorRecord(this, ErrorId, ErrorCategory.InvalidOperation, null);
     }
 }

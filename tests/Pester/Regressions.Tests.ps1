@@ -169,7 +169,7 @@ exit 0
     It 'an object larger than the capture bound is dropped whole with a warning, and the objects around it arrive' {
         $r = Start-ChildProcess { 'before'; [pscustomobject]@{ big = 'x' * 5MB }; 'after' } | Receive-ChildProcess -Wait -WarningVariable w 3>$null
         $r | Should -Be @('before', 'after')
-        "$w" | Should -Match '1 stdout'
+        "$w" | Should -Match '1 record'
     }
 }
 

@@ -133,6 +133,10 @@ namespace ProcessKit.Tests
 
         public bool IsExecutable(string path) => true;
 
+        public bool SupportsRecordsChannel => true;
+
+        public System.IO.Stream TakeStandardInput(IChildHandle child) => new System.IO.MemoryStream();
+
         public FakeChild Of(ChildProcess child) => Spawned.Single(s => s.Id == child.Id && s.Observer == child);
     }
 

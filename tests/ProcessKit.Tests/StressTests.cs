@@ -31,7 +31,7 @@ $pool.Add($c)
 $all = @($pool.ToArray())
 $other = $all[$pick % $all.Count]
 switch ($op) {
-    0 { $null = Wait-ChildProcess -InputObject $other -Timeout 0.05 }
+    0 { $null = Wait-ChildProcess -InputObject $other -Timeout 0.05 -ErrorAction SilentlyContinue }
     1 { Stop-ChildProcess -InputObject $other -Force }
     2 { $null = Receive-ChildProcess -InputObject $other -Keep -StandardErrorAsText }
     3 { $null = Test-ChildProcess -InputObject $other }

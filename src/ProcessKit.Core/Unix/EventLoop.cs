@@ -73,15 +73,18 @@ namespace ProcessKit.Unix
                 Observer = observer;
                 Stdout = child.Stdout is null ? null : new Capture(child.Stdout, observer.StandardOutput);
                 Stderr = child.Stderr is null ? null : new Capture(child.Stderr, observer.StandardError);
+                Records = child.Records is null ? null : new Capture(child.Records, observer.Records);
             }
 
             public readonly UnixChild Child;
             public readonly IChildObserver Observer;
             public readonly Capture? Stdout;
             public readonly Capture? Stderr;
+            /// <summary>The records pipe (a scriptblock child's fd 3), read like stdout.</summary>
+            public readonly Capture? Records;
             public bool Exited;
 
-            public bool HasOpenCapture => Stdout?.Fd != null || Stderr?.Fd != null;
+            public bool HasOpenCapture => Stdout?.Fd != null || Stderr?.Fd != null || Records?.Fd != null;
         }
 
         public void Watch(UnixChild child, IChildObserver observer)
@@ -94,6 +97,10 @@ namespace ProcessKit.Unix
             if (w.Stderr is null)
             {
                 observer.StandardError.Complete();
+            }
+            if (w.Records is null)
+            {
+                observer.Records.Complete();
             }
             lock (_sync)
             {
@@ -143,7 +150,7 @@ namespace ProcessKit.Unix
                 }
                 try
                 {
-                    var stdio = new StdioTable().From(0, w.Stdout?.Fd).Null(1).Null(2).From(3, w.Stderr?.Fd);
+                    var stdio = new StdioTable().From(0, w.Stdout?.Fd).Null(1).Null(2).From(3, w.Stderr?.Fd).From(4, w.Records?.Fd);
                     ShellHelper.Start("Drainer", Array.Empty<string>(), stdio);
                     ProcessLog.Debug($"output of {w.Observer.Name} (pid {w.Child.Id}) handed to a drainer: it outlives the session");
                 }
@@ -200,6 +207,7 @@ namespace ProcessKit.Unix
                 {
                     AddCapture(w.Stdout, fds, owners);
                     AddCapture(w.Stderr, fds, owners);
+                    AddCapture(w.Records, fds, owners);
                 }
                 var array = fds.ToArray();
                 int n;
@@ -321,6 +329,7 @@ namespace ProcessKit.Unix
             }
             Drain(w.Stdout);
             Drain(w.Stderr);
+            Drain(w.Records);
             if (child.LifelineArmed)
             {
                 child.LifelineArmed = false;

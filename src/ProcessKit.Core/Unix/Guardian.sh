@@ -1,7 +1,7 @@
 # The lifeline guardian of one daemon (ProcessKit.Unix.Lifeline). POSIX sh; run with a fixed PATH.
 # $1 = the daemon's process group, $2 = its grace period in tenths of a second.
 # fd 0 = the lifeline: a pipe whose write end only the session's process holds.
-# fds 3/4 = read ends of the daemon's captured stdout/stderr (or /dev/null).
+# fds 3/4/5 = read ends of the daemon's captured stdout/stderr/records (or /dev/null).
 # Lines on fd 0: "del" (the daemon is about to be reaped: leave quietly), "log PATH" / "log" (where to write a
 # record when acting). EOF on fd 0: the session's process is gone, however it died.
 # Environment: PK_LOG_FILE (initial log file), PK_LOG_PREFIX ("[INFO/MainProcess]"), PK_SESSION_PID, PK_DAEMON_NAME.
@@ -28,7 +28,8 @@ done
 # Nobody else reads the daemon's output now: drain it, so a daemon that prints while it shuts down is not killed by SIGPIPE.
 cat <&3 >/dev/null 2>&1 &
 cat <&4 >/dev/null 2>&1 &
-exec 3<&- 4<&-
+cat <&5 >/dev/null 2>&1 &
+exec 3<&- 4<&- 5<&-
 say "session process $PK_SESSION_PID is gone; sending SIGTERM to daemon process group $pg ($PK_DAEMON_NAME)"
 kill -TERM -"$pg" 2>/dev/null
 t=0

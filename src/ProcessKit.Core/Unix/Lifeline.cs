@@ -47,8 +47,8 @@ namespace ProcessKit.Unix
         }
 
         /// <summary>Starts the guardian of a daemon (process group <paramref name="processGroup"/>), giving it the
-        /// daemon's capture read ends (null: none). Throws <see cref="ChildStartException"/> when it cannot.</summary>
-        public void Arm(int processGroup, string name, TimeSpan grace, FileDescriptor? stdout, FileDescriptor? stderr)
+        /// daemon's capture read ends: stdout, stderr, records (null: none). Throws <see cref="ChildStartException"/> when it cannot.</summary>
+        public void Arm(int processGroup, string name, TimeSpan grace, FileDescriptor? stdout, FileDescriptor? stderr, FileDescriptor? records)
         {
             int tenths = (int)Math.Max(0, Math.Ceiling(grace.TotalMilliseconds / 100.0));
             string? logPath = _logPath;
@@ -59,7 +59,7 @@ namespace ProcessKit.Unix
                 new KeyValuePair<string, string>("PK_LOG_FILE", logPath ?? string.Empty),
                 new KeyValuePair<string, string>("PK_DAEMON_NAME", name),
             };
-            var stdio = new StdioTable().Fed(0).Null(1).Null(2).From(3, stdout).From(4, stderr);
+            var stdio = new StdioTable().Fed(0).Null(1).Null(2).From(3, stdout).From(4, stderr).From(5, records);
             var args = new[] { processGroup.ToString(CultureInfo.InvariantCulture), tenths.ToString(CultureInfo.InvariantCulture) };
             SpawnResult spawned = ShellHelper.Start("Guardian", args, stdio, env);
             var guardian = new Guardian(spawned.Pid, spawned.Take(0)!);

@@ -16,6 +16,7 @@ namespace ProcessKit.Unix
             Stdin = spawned.Take(0);
             Stdout = spawned.Take(1);
             Stderr = spawned.Take(2);
+            Records = spawned.Take(ChildProtocol.RecordsDescriptor);
             StandardInput = standardInput;
         }
 
@@ -43,6 +44,7 @@ namespace ProcessKit.Unix
         }
         internal FileDescriptor? Stdout { get; }
         internal FileDescriptor? Stderr { get; }
+        internal FileDescriptor? Records { get; }
         internal byte[]? StandardInput { get; }
 
         internal void CloseAll()
@@ -50,6 +52,7 @@ namespace ProcessKit.Unix
             Stdin?.Dispose();
             Stdout?.Dispose();
             Stderr?.Dispose();
+            Records?.Dispose();
         }
     }
 
@@ -87,6 +90,10 @@ namespace ProcessKit.Unix
         private static StdioTable StdioFor(SpawnRequest request)
         {
             var stdio = new StdioTable();
+            if (request.CaptureRecords)
+            {
+                stdio.Captured(ChildProtocol.RecordsDescriptor);
+            }
             bool console = request.OutputMode == OutputMode.Console;
             if (request.StandardInput != null || request.KeepStandardInputOpen)
             {
@@ -130,7 +137,7 @@ namespace ProcessKit.Unix
         public void ArmLifeline(IChildHandle child, string name, TimeSpan gracePeriod)
         {
             var c = (UnixChild)child;
-            _lifeline.Arm(c.Id, name, gracePeriod, c.Stdout, c.Stderr);
+            _lifeline.Arm(c.Id, name, gracePeriod, c.Stdout, c.Stderr, c.Records);
             c.LifelineArmed = true;
         }
 
@@ -218,6 +225,9 @@ namespace ProcessKit.Unix
         public void KillGroup(int processGroup) => LibC.kill(-processGroup, LibC.SIGKILL);
 
         public void HandOffOutput() => _loop.RunOnLoop(_loop.HandOff, HandOffWait);
+
+        /// <summary>posix_spawn hands the child a records pipe as fd 3.</summary>
+        public bool SupportsRecordsChannel => true;
 
         public bool IsExecutable(string path)
         {

@@ -187,6 +187,9 @@ namespace ProcessKit.Windows
 
         /// <summary>A file the Windows loader (or cmd.exe, for batch files) can start: an extension listed in PATHEXT,
         /// or when PATHEXT is unset, .exe, .com, .bat or .cmd.</summary>
+        /// <summary>Not yet: a scriptblock child frames its records on stdout here.</summary>
+        public bool SupportsRecordsChannel => false;
+
         public bool IsExecutable(string path)
         {
             if (!File.Exists(path))

@@ -43,7 +43,7 @@ namespace ProcessKit.Commands
                 {
                     try
                     {
-                        System.Threading.Tasks.Task.WhenAll(child.StandardOutput.Completion, child.StandardError.Completion)
+                        System.Threading.Tasks.Task.WhenAll(child.StandardOutput.Completion, child.StandardError.Completion, child.Records.Completion)
                             .Wait(PipeDrainAfterExit, _cancel.Token);
                     }
                     catch (OperationCanceledException)
@@ -51,13 +51,14 @@ namespace ProcessKit.Commands
                         return; // Ctrl+C
                     }
                 }
+                var records = child.Records.Read(Keep, out long droppedRecords);
                 var stdout = child.StandardOutput.Read(Keep, out long droppedOut);
                 var stderr = child.StandardError.Read(Keep, out long droppedErr);
-                if (droppedOut + droppedErr > 0)
+                if (droppedRecords + droppedOut + droppedErr > 0)
                 {
-                    WriteWarning($"{child.Name} (pid {child.Id}) produced more output than the {OutputBuffer.DefaultMaxChars / (1024 * 1024)}M-character buffer per stream holds: {droppedOut} stdout and {droppedErr} stderr line(s) were dropped (the oldest ones, or a single object too large for the buffer). Use -RedirectStandardOutput/-RedirectStandardError for large output.");
+                    WriteWarning($"{child.Name} (pid {child.Id}) produced more output than the {OutputBuffer.DefaultMaxChars / (1024 * 1024)}M-character buffer per stream holds: {droppedRecords} record(s), {droppedOut} stdout and {droppedErr} stderr line(s) were dropped (the oldest ones, or a single object too large for the buffer). Use -RedirectStandardOutput/-RedirectStandardError for large output.");
                 }
-                ChildRecordReader.Emit(this, child, stdout, stderr, StandardErrorAsText);
+                ChildRecordReader.Emit(this, child, records, stdout, stderr, StandardErrorAsText);
             }
         }
 

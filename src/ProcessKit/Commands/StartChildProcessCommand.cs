@@ -84,13 +84,25 @@ namespace ProcessKit.Commands
             {
                 SpawnRequest request = ParameterSetName == FilePathSet ? ProgramRequest() : ScriptBlockRequest();
                 ApplyCommonOptions(request);
-                request.StandardInput = StandardInputFor(request);
+                if (request.Kind == ChildKind.ScriptBlock)
+                {
+                    ScriptBlockLauncher.Prepare(request, ScriptBlock!, ArgumentList?.Cast<object>().ToArray(), _sawInput ? _input : null, SessionState);
+                }
+                else
+                {
+                    request.StandardInput = StandardInputFor(request);
+                }
                 WriteObject(ChildSupervisor.Default.Start(table, Name, request));
             }
             catch (ChildStartException e)
             {
                 ProcessLog.Error($"failed to start {target}: {e.Message}");
                 WriteError(ErrorHelper.StartFailure(e.Message, target));
+            }
+            catch (UsingVariableException e)
+            {
+                ProcessLog.Error($"failed to start {target}: {e.Message}");
+                WriteError(e.ToErrorRecord());
             }
         }
 
@@ -124,16 +136,10 @@ namespace ProcessKit.Commands
             };
         }
 
-        /// <summary>A scriptblock child reads its payload from stdin: framed records when its stdout is captured,
-        /// plain host output otherwise. A program gets the pipeline input as lines of text, as a native command
-        /// in a PowerShell pipeline does; without input, /dev/null.</summary>
+        /// <summary>A program gets the pipeline input as lines of text, as a native command in a PowerShell pipeline
+        /// does; without input, /dev/null. (A scriptblock child's payload: <see cref="ScriptBlockLauncher.Prepare"/>.)</summary>
         private byte[]? StandardInputFor(SpawnRequest request)
         {
-            if (request.Kind == ChildKind.ScriptBlock)
-            {
-                bool framed = request.OutputMode != OutputMode.Console && request.StandardOutputPath is null;
-                return ScriptBlockLauncher.Payload(ScriptBlock!, ArgumentList?.Cast<object>().ToArray(), _sawInput ? _input : null, framed, SessionState);
-            }
             if (!_sawInput)
             {
                 return null;
