@@ -19,6 +19,10 @@
         'Enable-ChildProcessLog'
         'Disable-ChildProcessLog'
         'Get-ChildProcessLog'
+        'Invoke-ChildProcessPool'
+        'New-ChildProcessPool'
+        'Get-ChildProcessPool'
+        'Remove-ChildProcessPool'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -44,7 +44,9 @@ namespace ProcessKit.Commands
             }
         }
 
-        private static void EmitLine(PSCmdlet cmdlet, ChildProcess child, string line)
+        /// <summary>Writes one frame line. <paramref name="errorTarget"/>: an error record's TargetObject becomes it (a pool
+        /// item's errors name the input item).</summary>
+        internal static void EmitLine(PSCmdlet cmdlet, ChildProcess child, string line, object? errorTarget = null)
         {
             if (!ChildProtocol.TryParse(line, out ChildProtocol.Frame frame))
             {
@@ -79,7 +81,7 @@ namespace ProcessKit.Commands
                     cmdlet.WriteObject(item);
                     break;
                 case ChildProtocol.Tags.Error:
-                    cmdlet.WriteError(ToErrorRecord(pso, child));
+                    cmdlet.WriteError(errorTarget is null ? ToErrorRecord(pso, child) : Retarget(ToErrorRecord(pso, child), errorTarget));
                     break;
                 case ChildProtocol.Tags.Warning:
                     cmdlet.WriteWarning(Text(pso, "Message"));
@@ -234,6 +236,18 @@ namespace ProcessKit.Commands
                 record.RecordType = recordType;
             }
             return record;
+        }
+
+        /// <summary>The same error with another TargetObject (message, id, category and details kept).</summary>
+        internal static ErrorRecord Retarget(ErrorRecord record, object target)
+        {
+            var copy = new ErrorRecord(record.Exception, record.FullyQualifiedErrorId, record.CategoryInfo.Category, target)
+            {
+                ErrorDetails = record.ErrorDetails,
+            };
+            copy.CategoryInfo.Activity = record.CategoryInfo.Activity;
+            copy.CategoryInfo.Reason = record.CategoryInfo.Reason;
+            return copy;
         }
 
         private static readonly MethodInfo? FromPSObject =

@@ -18,17 +18,21 @@ namespace ProcessKit.Commands
         /// <summary>Logical name of the embedded bootstrap (set in the csproj, so it does not depend on folder names).</summary>
         internal const string BootstrapResourceName = "ProcessKit.ChildBootstrap.ps1";
 
-        /// <summary>The bootstrap's text, read once: the protocol's parameters in front of the embedded script.</summary>
-        internal static readonly string Bootstrap = ChildProtocol.BootstrapParameters() + ReadBootstrapResource();
+        /// <summary>The bootstrap's text, read once: the protocol's parameters, the records side shared with pool workers,
+        /// then the one-off child's script.</summary>
+        internal static readonly string Bootstrap = ChildProtocol.BootstrapParameters() + ReadResource(RecordsResourceName) + ReadResource(BootstrapResourceName);
+
+        /// <summary>The child's side of the records channel, shared by the one-off child and the pool worker.</summary>
+        internal const string RecordsResourceName = "ProcessKit.ChildRecords.ps1";
 
         private static readonly string EncodedBootstrap = Convert.ToBase64String(Encoding.Unicode.GetBytes(Bootstrap));
 
-        private static string ReadBootstrapResource()
+        internal static string ReadResource(string name)
         {
-            using Stream? stream = typeof(ScriptBlockLauncher).Assembly.GetManifestResourceStream(BootstrapResourceName);
+            using Stream? stream = typeof(ScriptBlockLauncher).Assembly.GetManifestResourceStream(name);
             if (stream is null)
             {
-                throw new InvalidOperationException($"The ProcessKit assembly lacks its embedded resource {BootstrapResourceName}.");
+                throw new InvalidOperationException($"The ProcessKit assembly lacks its embedded resource {name}.");
             }
             using var reader = new StreamReader(stream, new UTF8Encoding(false));
             return reader.ReadToEnd();
@@ -84,7 +88,10 @@ namespace ProcessKit.Commands
         }
 
         /// <summary>argv for a new pwsh like this one: `dotnet pwsh.dll` when hosted by the dotnet tool, else the apphost.</summary>
-        public static (string FileName, List<string> Arguments) PwshCommand()
+        public static (string FileName, List<string> Arguments) PwshCommand() => PwshCommand(EncodedBootstrap);
+
+        /// <summary>As <see cref="PwshCommand()"/>, running <paramref name="encodedCommand"/> (a pool worker's bootstrap).</summary>
+        public static (string FileName, List<string> Arguments) PwshCommand(string encodedCommand)
         {
             string? processPath = Environment.ProcessPath;
             string psHome = Path.GetDirectoryName(typeof(PSObject).Assembly.Location) ?? string.Empty;
@@ -108,7 +115,7 @@ namespace ProcessKit.Commands
             {
                 file = "pwsh"; // hosted elsewhere (e.g. a test host): the caller resolves it on PATH
             }
-            args.AddRange(new[] { "-NoProfile", "-NonInteractive", "-NoLogo", "-OutputFormat", "Text", "-EncodedCommand", EncodedBootstrap });
+            args.AddRange(new[] { "-NoProfile", "-NonInteractive", "-NoLogo", "-OutputFormat", "Text", "-EncodedCommand", encodedCommand });
             return (file, args);
         }
 
@@ -173,7 +180,7 @@ namespace ProcessKit.Commands
 
         /// <summary>Replaces each <c>$using:name</c> with <c>$__PKUsing['name']</c> and captures the caller's value,
         /// as Start-Job does; member and index access after it keep working.</summary>
-        private static string RewriteUsing(ScriptBlock scriptBlock, System.Management.Automation.SessionState session, Hashtable values)
+        internal static string RewriteUsing(ScriptBlock scriptBlock, System.Management.Automation.SessionState session, Hashtable values)
         {
             Ast ast = scriptBlock.Ast;
             bool braced = ast.Parent is ScriptBlockExpressionAst;

@@ -1,0 +1,69 @@
+# ProcessKit pool worker, after ChildRecords.ps1 (docs/protocol.md, "Pool workers"): a long-lived pwsh that runs many
+# items. Requests come as frame lines on stdin, records and one R frame per item go out on the records channel (fd 3).
+#   T <clixml @{ Protocol; Start; Init; Using }>   once, first: take on the start entry, run the initialization script
+#   Q <clixml @{ Script; Args; Using; Items = @(@{ Id; Xml }...) }>   run the job's scriptblock once per item (Xml: the
+#                                              item's own CLIXML; Script/Args/Using only when the job changes)
+#   X                                              finish and exit
+# EOF on stdin means the session is gone: the worker exits (its lifeline; the guardian also ends it).
+$__pkIn = [System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false))
+function __pkRead {
+    $line = $__pkIn.ReadLine()
+    if ($null -eq $line -or -not $line.StartsWith($__pkPrefix) -or $line.Length -lt $__pkPrefix.Length + 1) { exit 0 }
+    $tag = $line[$__pkPrefix.Length]
+    $body = if ($line.Length -gt $__pkPrefix.Length + 2) { $line.Substring($__pkPrefix.Length + 2) } else { '' }
+    $value = if ($body) { [System.Management.Automation.PSSerializer]::Deserialize([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($body))) }
+    [pscustomobject]@{ Tag = $tag; Value = $value }
+}
+function __pkDone([string]$id, [bool]$failed) {
+    $__pkWriter.WriteLine("$__pkPrefix$($__pkTag.Response) $id $(if ($failed) { 'failed' } else { 'ok' })")
+    $__pkWriter.Flush()
+}
+__pkOpenRecords $__pkProtocol.Modes.Records
+$__pkWriter.AutoFlush = $false # one flush per item (__pkDone), not per record
+$__pkStartFrame = __pkRead
+if ($__pkStartFrame.Tag -ne $__pkTag.Start -or $__pkStartFrame.Value.Protocol -ne $__pkProtocol.Version) {
+    [Console]::Error.WriteLine("ProcessKit: the pool worker expected a start frame of protocol version $($__pkProtocol.Version)")
+    exit 2
+}
+__pkApplyStart $__pkStartFrame.Value.Start
+__pkLog 20 'pool worker starting'
+$__pkFailed = $false
+if ($__pkStartFrame.Value.Init) {
+    $__PKUsing = $__pkStartFrame.Value.Using
+    try {
+        # Dot-sourced here, so the functions, variables and modules it brings are there for every item.
+        . ([scriptblock]::Create($__pkStartFrame.Value.Init)) *>&1 | ForEach-Object -Process $__pkEmit
+    } catch {
+        __pkFrame $__pkTag.Error $_
+        $__pkFailed = $true
+    }
+}
+__pkDone 0 $__pkFailed
+if ($__pkFailed) { exit 1 }
+Remove-Variable __pkStartFrame
+while ($true) {
+    $__pkRequest = __pkRead
+    if ($__pkRequest.Tag -eq $__pkTag.Exit) { break }
+    if ($__pkRequest.Tag -ne $__pkTag.Request) { continue } # a frame of a later revision: ignored, by the protocol's rule
+    $__pkJob = $__pkRequest.Value
+    if ($__pkJob.Script) {
+        $__pkBlock = [scriptblock]::Create($__pkJob.Script)
+        $__PKUsing = $__pkJob.Using
+        $__pkArgs = @($__pkJob.Args)
+    }
+    foreach ($__pkEntry in $__pkJob.Items) {
+        $__pkFailed = $false
+        try {
+            # -InputObject, not a pipe: an item that is itself a collection stays one item. Inside, it is $_ and the
+            # first argument (Python's f(x, *args)).
+            ForEach-Object -InputObject ([System.Management.Automation.PSSerializer]::Deserialize($__pkEntry.Xml)) -Process { & $__pkBlock $_ @__pkArgs } *>&1 | ForEach-Object -Process $__pkEmit
+        } catch {
+            __pkFrame $__pkTag.Error $_
+            $__pkFailed = $true
+        }
+        __pkDone $__pkEntry.Id $__pkFailed
+    }
+}
+__pkLog 20 'pool worker exiting with exitcode 0'
+$__pkWriter.Flush()
+exit 0
