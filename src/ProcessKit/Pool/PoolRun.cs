@@ -37,6 +37,10 @@ namespace ProcessKit.Pool
         /// <summary>An item taking this long (on average) is sent on its own, so work stays balanced over workers.</summary>
         private const double SlowItemMs = 5;
 
+        /// <summary>Input arriving faster than this apart is gathered into batches (up to <see cref="MaxAutoBatch"/>)
+        /// before it is sent, so a fast pipeline does not cost a request per item; slower input goes out at once.</summary>
+        private static readonly TimeSpan GatherGap = TimeSpan.FromMilliseconds(1);
+
         /// <summary>How often the run wakes, at most, to check timeouts, Ctrl+C and progress while it waits for events.</summary>
         private const int WakeMs = 100;
 
@@ -61,6 +65,9 @@ namespace ProcessKit.Pool
         private double _itemMsTotal;
         private bool _inputComplete;
         private bool _progressShown;
+        private TimeSpan _lastAdd = -TimeSpan.FromDays(1);
+        private bool _gathering;
+        private bool _fastInput;
         private TimeSpan _lastProgress;
 
         public PoolRun(ChildProcessPool pool, PoolRunOptions options, PSCmdlet cmdlet, CancellationToken cancel)
@@ -80,6 +87,8 @@ namespace ProcessKit.Pool
         /// skipped), waiting while the queue is full; writes whatever results are ready meanwhile.</summary>
         public void Add(object? input)
         {
+            // The time the producer took since the last item was queued (our own work does not count).
+            _fastInput = _clock.Elapsed - _lastAdd < GatherGap;
             string clixml;
             try
             {
@@ -95,13 +104,16 @@ namespace ProcessKit.Pool
                 Pump(block: true);
             }
             _pending.AddLast(new PoolItem(_submitted++, input, clixml));
+            _gathering = _options.BatchSize == 0 && _fastInput && _pending.Count < MaxAutoBatch && AverageItemMs < SlowItemMs;
             Pump(block: false);
+            _lastAdd = _clock.Elapsed;
         }
 
         /// <summary>No more input: runs until every item is done, writing results as they come.</summary>
         public void Finish()
         {
             _inputComplete = true;
+            _gathering = false;
             while (_done < _submitted)
             {
                 Pump(block: true);
@@ -177,6 +189,10 @@ namespace ProcessKit.Pool
                 live++;
                 waiting++;
             }
+            if (_gathering)
+            {
+                return; // more input is coming fast: let it form a batch (workers were started above)
+            }
             foreach (var worker in _pool.Workers.Where(w => w.State == PoolWorkerState.Idle))
             {
                 if (_pending.Count == 0)
@@ -194,8 +210,10 @@ namespace ProcessKit.Pool
             {
                 // Python's chunksize for map() is len / (4 × workers); the length of a pipeline is unknown, so the queue
                 // stands in for it. Slow items go one by one, so that one worker does not sit on several.
-                double average = _done > 0 ? _itemMsTotal / _done : 0;
-                size = average >= SlowItemMs ? 1 : (int)Math.Ceiling(_pending.Count / (4.0 * _pool.ThrottleLimit));
+                // While fast input still streams in, full batches; at the end, smaller ones that share the tail out.
+                size = AverageItemMs >= SlowItemMs ? 1
+                    : _fastInput && !_inputComplete ? MaxAutoBatch
+                    : (int)Math.Ceiling(_pending.Count / (4.0 * _pool.ThrottleLimit));
                 size = Math.Clamp(size, 1, MaxAutoBatch);
             }
             var batch = new List<PoolItem>(Math.Min(size, _pending.Count));
@@ -206,6 +224,8 @@ namespace ProcessKit.Pool
             }
             return batch;
         }
+
+        private double AverageItemMs => _done > 0 ? _itemMsTotal / _done : 0;
 
         private void Send(PoolWorker worker, List<PoolItem> batch)
         {
