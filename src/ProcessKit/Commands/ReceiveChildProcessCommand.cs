@@ -202,8 +202,9 @@ namespace ProcessKit.Commands
                     {
                         w.DrainDeadline = now + PipeDrainAfterExit;
                     }
-                    bool ended = w.Out.Buffer.Completed && w.Err.Buffer.Completed; // read before draining: nothing can follow
-                    bool final = ended || (exited && now >= w.DrainDeadline);
+                    // Read before draining: once both ended (and the child exited) nothing can follow what is taken now.
+                    bool ended = w.Out.Buffer.Completed && w.Err.Buffer.Completed;
+                    bool final = exited && (ended || now >= w.DrainDeadline);
                     var losses = new Losses();
                     foreach (var s in w.Streams)
                     {
