@@ -160,12 +160,14 @@ namespace ProcessKit
         }
 
         /// <summary>Completes once <see cref="Version"/> differs from <paramref name="seenVersion"/> (at once if it
-        /// already does): "data arrived or the stream ended", without polling.</summary>
+        /// already does): "data arrived, the stream ended or was cleared", without polling.</summary>
         internal Task WaitForChange(long seenVersion)
         {
             lock (_sync)
             {
-                if (_version != seenVersion || Completed || _cleared)
+                // Not "|| Completed": a stream that ended while its child runs on would wake its waiter for ever.
+                // Completing and clearing change the version once, which is all a waiter needs to see.
+                if (_version != seenVersion)
                 {
                     return Task.CompletedTask;
                 }

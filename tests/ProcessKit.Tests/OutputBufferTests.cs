@@ -265,7 +265,8 @@ namespace ProcessKit.Tests
             Assert.False(atEnd.IsCompleted);
             b.Complete();
             await atEnd.WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.True(b.WaitForChange(b.Version).IsCompleted); // a completed stream never blocks a waiter
+            Assert.True(b.WaitForChange(v).IsCompleted); // a waiter that missed the end sees it at once
+            Assert.False(b.WaitForChange(b.Version).IsCompleted); // and an ended stream does not wake its waiter for ever
         }
     }
 }
