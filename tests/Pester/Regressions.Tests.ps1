@@ -166,10 +166,13 @@ exit 0
         $p.ExitCode | Should -Be -15
     }
 
-    It 'an object larger than the capture bound is dropped whole with a warning, and the objects around it arrive' {
-        $r = Start-ChildProcess { 'before'; [pscustomobject]@{ big = 'x' * 5MB }; 'after' } | Receive-ChildProcess -Wait -WarningVariable w 3>$null
-        $r | Should -Be @('before', 'after')
-        "$w" | Should -Match '1 record'
+    It 'an object larger than the memory bound arrives whole (spilled, not dropped), and the objects around it arrive' {
+        $r = @(Start-ChildProcess { 'before'; [pscustomobject]@{ big = 'x' * 5MB }; 'after' } | Receive-ChildProcess -Wait -WarningVariable w 3>$null)
+        $r.Count | Should -Be 3
+        $r[0] | Should -BeExactly 'before'
+        $r[1].big.Length | Should -Be 5MB
+        $r[2] | Should -BeExactly 'after'
+        $w.Count | Should -Be 0
     }
 }
 
