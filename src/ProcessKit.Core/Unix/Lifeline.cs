@@ -84,7 +84,7 @@ exit 0
             int tenths = (int)Math.Max(0, Math.Ceiling(grace.TotalMilliseconds / 100.0));
             var env = new List<KeyValuePair<string, string>>
             {
-                new KeyValuePair<string, string>("PATH", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin"),
+                HelperEnvironment.PathVariable,
                 new KeyValuePair<string, string>("PK_SESSION_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)),
                 new KeyValuePair<string, string>("PK_SESSION_NAME", ProcessLog.SelfName),
                 new KeyValuePair<string, string>("PK_DAEMON_NAME", name),

@@ -126,7 +126,7 @@ namespace ProcessKit.Unix
                         StderrPath = "/dev/null",
                         ExtraInputs = new[] { errFd },
                     };
-                    var env = new[] { new KeyValuePair<string, string>("PATH", Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin") };
+                    var env = new[] { HelperEnvironment.PathVariable };
                     UnixSpawner.Spawn("/bin/sh", new[] { "processkit-drain", "-c", DrainerScript }, env, "/", stdio, newSession: true);
                     ProcessLog.Debug($"output of {w.Child.Name} (pid {w.Child.Id}) handed to a drainer: it outlives the session");
                 }
