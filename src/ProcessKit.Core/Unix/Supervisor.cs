@@ -96,10 +96,11 @@ namespace ProcessKit.Unix
         /// <summary>The drainer: cat the daemon-less child's stdout (fd 0) and stderr (fd 3) to /dev/null.</summary>
         private const string DrainerScript = "cat <&3 >/dev/null 2>&1 & exec cat >/dev/null 2>&1";
 
-        /// <summary>The session's process is ending: nobody will read the capture pipes of the non-daemon children that
-        /// keep running, and their next write would kill them with SIGPIPE (a daemon's guardian drains its own). Hand
-        /// each such child's read ends to a small drainer in its own session, so non-daemons really are left alone.
-        /// Only the graceful endings get here; after SIGKILL of the session the pipes have no reader (see design.md).</summary>
+        /// <summary>The session's process is ending: nobody will read the capture pipes that are still open (of
+        /// non-daemon children that keep running, or of grandchildren that hold an exited child's pipes), and their next
+        /// write would kill them with SIGPIPE (a running daemon's guardian drains its own). Hand each such pair of read
+        /// ends to a small drainer in its own session, so non-daemons really are left alone. Only the graceful endings
+        /// get here; after SIGKILL of the session the pipes have no reader (see design.md).</summary>
         public void HandOffCaptures()
         {
             Watched[] snapshot;
@@ -111,7 +112,10 @@ namespace ProcessKit.Unix
             {
                 int outFd = w.Stdout?.Fd ?? -1;
                 int errFd = w.Stderr?.Fd ?? -1;
-                if (w.Exited || w.Child.Daemon || (outFd < 0 && errFd < 0))
+                // Every pipe still open, also an exited child's: a start script that backgrounded a server has exited,
+                // but the server holds the pipe. A running daemon's pipes are its guardian's to drain; an exited
+                // daemon's guardian has already gone.
+                if ((w.Child.Daemon && !w.Exited) || (outFd < 0 && errFd < 0))
                 {
                     continue;
                 }
