@@ -40,7 +40,9 @@ namespace ProcessKit.Unix
             var stdio = new StdioPlan
             {
                 PipeStdin = request.StandardInput != null,
-                NullStdin = request.OutputMode != OutputMode.Console,
+                // Also with -UseConsole: the child is in a background process group, where reading the terminal
+                // stops it with SIGTTIN for good; /dev/null gives it EOF, as multiprocessing.Process does.
+                NullStdin = true,
                 Output = request.OutputMode,
                 StdoutPath = request.StandardOutputPath,
                 StderrPath = request.StandardErrorPath,
