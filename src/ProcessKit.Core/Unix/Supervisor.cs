@@ -299,6 +299,10 @@ namespace ProcessKit.Unix
                 {
                     _lifeline.Unregister(child.Id);
                 }
+                if (Pid1Reaping.Owns(child.Id))
+                {
+                    return TryReapAsPid1(w); // .NET reaps every child of PID 1: take the exit through its table
+                }
                 int reaped = LibC.waitpid(child.Id, out int status, LibC.WNOHANG);
                 int errno = reaped < 0 ? Marshal.GetLastPInvokeError() : 0;
                 if (reaped == 0)
@@ -322,6 +326,20 @@ namespace ProcessKit.Unix
                 w.Exited = true;
                 return true;
             }
+        }
+
+        /// <summary>As PID 1 (see <see cref="Pid1Reaping"/>); called under the child's lock.</summary>
+        private bool TryReapAsPid1(Watched w)
+        {
+            if (!Pid1Reaping.TryReap(w.Child.Id, out int? exitCode))
+            {
+                return false;
+            }
+            Drain(w.Stdout);
+            Drain(w.Stderr);
+            w.Child.SetExited(exitCode, DateTime.Now);
+            w.Exited = true;
+            return true;
         }
     }
 }

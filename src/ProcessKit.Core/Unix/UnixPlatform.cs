@@ -51,7 +51,7 @@ namespace ProcessKit.Unix
             argv.AddRange(request.Arguments);
 
             LogSpawning(name, request);
-            SpawnedChild spawned = UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false);
+            SpawnedChild spawned = Pid1Reaping.Spawn(() => UnixSpawner.Spawn(request.FileName, argv, env, request.WorkingDirectory, stdio, newSession: false));
 
             var child = new ChildProcess(name, spawned.Pid, request, table);
             if (request.Daemon)
