@@ -116,6 +116,24 @@ namespace ProcessKit.Unix
             return true;
         }
 
+        /// <summary>Blocks until the (killed) child is reaped, the exit discarded: a plain blocking waitpid on an
+        /// entered pid could reap it between .NET's peek and its TryReapChild, which then fails fast.</summary>
+        public static void ReapDiscarding(int pid)
+        {
+            if (!Owns(pid))
+            {
+                LibC.waitpid(pid, out _, 0);
+                return;
+            }
+            while (!TryReap(pid, out _))
+            {
+                System.Threading.Thread.Sleep(DiscardPollMs);
+            }
+        }
+
+        /// <summary>Only on a failed daemon start (SIGKILLed just before): a few polls at most.</summary>
+        private const int DiscardPollMs = 5;
+
         /// <summary>128+N from .NET is death by signal N. As PID 1 a program's own exit status 129..192 reads as a
         /// signal too when .NET reaped it first (which it nearly always does): documented in docs/pid1.md.</summary>
         private static int? FromDotNet(int? code) =>

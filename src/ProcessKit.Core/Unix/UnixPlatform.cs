@@ -65,7 +65,7 @@ namespace ProcessKit.Unix
                 {
                     // No guardian, no daemon guarantee: undo the start rather than track a daemon that could leak.
                     LibC.kill(-spawned.Pid, LibC.SIGKILL);
-                    LibC.waitpid(spawned.Pid, out _, 0);
+                    Pid1Reaping.ReapDiscarding(spawned.Pid);
                     CloseAll(spawned);
                     throw new ChildStartException($"Cannot start daemon {name}: the lifeline guardian could not be started ({e.Message})", e.OsError);
                 }
