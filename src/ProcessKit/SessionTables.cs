@@ -39,12 +39,13 @@ namespace ProcessKit.Commands
         }
     }
 
-    /// <summary><c>Remove-Module ProcessKit</c> ends the daemons of the runspace that removes it.</summary>
+    /// <summary><c>Remove-Module ProcessKit</c> ends the daemons of the runspace that removes it;
+    /// <c>Import-Module ProcessKit -Force</c>, which also calls OnRemove before importing again, does not.</summary>
     public sealed class ModuleCleanup : IModuleAssemblyCleanup
     {
         public void OnRemove(PSModuleInfo psModuleInfo)
         {
-            if (Runspace.DefaultRunspace != null)
+            if (Runspace.DefaultRunspace != null && !ModuleRemoval.IsReimport())
             {
                 ChildSupervisor.Default.EndDaemons(SessionTables.Current, "the ProcessKit module was removed");
             }

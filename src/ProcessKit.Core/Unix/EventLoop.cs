@@ -310,12 +310,41 @@ namespace ProcessKit.Unix
             }
         }
 
+        /// <summary>As PID 1, .NET may reap the child first (then its entry in .NET's table holds the code): the exit is
+        /// taken through <see cref="Pid1Reaping.TryReap"/> only, never with a waitpid of ours (docs/pid1.md). The
+        /// lifeline is disarmed after that, since .NET may already have freed the pid anyway.</summary>
+        private bool TryReapAsPid1(Watched w, out int? exitCode)
+        {
+            var child = w.Child;
+            lock (child.ReapGate)
+            {
+                if (!Pid1Reaping.TryReap(child.Id, out exitCode))
+                {
+                    return false;
+                }
+                child.Reaped = true;
+            }
+            Drain(w.Stdout);
+            Drain(w.Stderr);
+            Drain(w.Records);
+            if (child.LifelineArmed)
+            {
+                child.LifelineArmed = false;
+                _lifeline.Disarm(child.Id);
+            }
+            return true;
+        }
+
         /// <summary>Peek (WNOWAIT) → drain → disarm the lifeline → reap. The zombie keeps the pid reserved until the
         /// reap, so neither a guardian nor a signal can reach a pid the kernel could have reused.</summary>
         private unsafe bool TryReap(Watched w, out int? exitCode)
         {
             exitCode = null;
             var child = w.Child;
+            if (Pid1Reaping.Owns(child.Id))
+            {
+                return TryReapAsPid1(w, out exitCode);
+            }
             byte* info = stackalloc byte[LibC.SiginfoSize];
             new Span<byte>(info, LibC.SiginfoSize).Clear();
             int rc = LibC.waitid(LibC.P_PID, child.Id, info, LibC.WEXITED | LibC.WNOHANG | LibC.WNOWAIT);

@@ -5,15 +5,12 @@ using System.IO;
 namespace ProcessKit.Unix
 {
     /// <summary>Starts the small /bin/sh helpers (the lifeline guardian, the drainer) from their embedded scripts: in a
-    /// session of their own, so no terminal hang-up or Ctrl+C of ours reaches them, and with a fixed PATH and locale, so
-    /// they never depend on the user's PATH (a session with PATH=/nonexistent still has working guardians).</summary>
+    /// session of their own, so no terminal hang-up or Ctrl+C of ours reaches them, and with the system PATH first and
+    /// a fixed locale (<see cref="HelperEnvironment"/>), so a session with PATH=/nonexistent still has working helpers.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     internal static class ShellHelper
     {
         private const string Shell = "/bin/sh";
-
-        /// <summary>Where the helpers find cat, sleep and kill: the POSIX system directories, not the user's PATH.</summary>
-        private const string HelperPath = "/usr/bin:/bin";
 
         private static readonly ConcurrentDictionary<string, string> Scripts = new ConcurrentDictionary<string, string>();
 
@@ -35,7 +32,7 @@ namespace ProcessKit.Unix
             argv.AddRange(arguments);
             var env = new List<KeyValuePair<string, string>>
             {
-                new KeyValuePair<string, string>("PATH", HelperPath),
+                HelperEnvironment.PathVariable,
                 new KeyValuePair<string, string>("LC_ALL", "C"),
             };
             if (environment != null)

@@ -81,11 +81,12 @@ namespace ProcessKit.Unix
             var argv = new List<string>(request.Arguments.Count + 1) { request.FileName };
             argv.AddRange(request.Arguments);
             var program = new ProgramSpec(request.FileName, argv, env, request.WorkingDirectory);
-            SpawnResult spawned = UnixSpawner.Spawn(program, StdioFor(request), SpawnGroup.NewProcessGroup);
+            var stdio = StdioFor(request);
+            SpawnResult spawned = Pid1Reaping.Spawn(() => UnixSpawner.Spawn(program, stdio, SpawnGroup.NewProcessGroup));
             return new UnixChild(spawned.Pid, spawned, request.StandardInput);
         }
 
-        /// <summary>stdin: fed by us when there is input, else /dev/null (the console's for -UseConsole). stdout/stderr:
+        /// <summary>stdin: fed by us when there is input, else /dev/null. stdout/stderr:
         /// a redirect goes to its file, a stream without one is captured through a pipe; -UseConsole shares ours.</summary>
         private static StdioTable StdioFor(SpawnRequest request)
         {
@@ -99,12 +100,10 @@ namespace ProcessKit.Unix
             {
                 stdio.Fed(0);
             }
-            else if (console)
-            {
-                stdio.Inherit(0);
-            }
             else
             {
+                // Also with -UseConsole: the child is in a background process group, where reading the terminal stops
+                // it with SIGTTIN for good; /dev/null gives it EOF, as multiprocessing.Process does.
                 stdio.Null(0);
             }
             if (console)
@@ -145,7 +144,7 @@ namespace ProcessKit.Unix
         {
             var c = (UnixChild)child;
             LibC.kill(-c.Id, LibC.SIGKILL);
-            LibC.waitpid(c.Id, out _, 0);
+            Pid1Reaping.ReapDiscarding(c.Id);
             c.CloseAll();
         }
 
