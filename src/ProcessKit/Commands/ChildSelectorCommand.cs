@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -16,16 +17,16 @@ namespace ProcessKit.Commands
 
         [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
         [ValidateNotNull]
-        public ChildProcess[] InputObject { get; set; } = System.Array.Empty<ChildProcess>();
+        public ChildProcess[] InputObject { get; set; } = Array.Empty<ChildProcess>();
 
         [Parameter(ParameterSetName = SelectorSet, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ChildNameCompleter))]
         [ValidateNotNullOrEmpty]
-        public string[] Name { get; set; } = System.Array.Empty<string>();
+        public string[] Name { get; set; } = Array.Empty<string>();
 
         [Parameter(ParameterSetName = SelectorSet, ValueFromPipelineByPropertyName = true)]
-        public int[] Id { get; set; } = System.Array.Empty<int>();
+        public int[] Id { get; set; } = Array.Empty<int>();
 
         /// <summary>The children of <paramref name="table"/> named like <paramref name="name"/> (wildcards, any case),
         /// in start order. Names need not be unique, so this may be several.</summary>
@@ -35,51 +36,53 @@ namespace ProcessKit.Commands
             return table.Children.Where(c => pattern.IsMatch(c.Name)).ToList();
         }
 
-        /// <summary>The children this pipeline record selects, in order, each once; writes not-found errors.</summary>
-        protected List<ChildProcess> SelectChildren()
+        /// <summary>The children that <paramref name="ids"/> (when given; ids are unique, so they win) or else
+        /// <paramref name="names"/> select, in order, each once. A selector that matches nothing is a
+        /// ChildProcessNotFound written through <paramref name="writeError"/>; a wildcard that matches nothing is
+        /// one only when <paramref name="reportEmptyWildcard"/> (Get-ChildProcess, as Get-Job, stays silent).</summary>
+        internal static List<ChildProcess> Select(ChildTable table, IEnumerable<string>? names, IEnumerable<int>? ids,
+            Action<ErrorRecord> writeError, bool reportEmptyWildcard)
         {
             var result = new List<ChildProcess>();
             var seen = new HashSet<ChildProcess>();
-            ChildTable table = SessionTables.Current;
-            bool byId = MyInvocation.BoundParameters.ContainsKey(nameof(Id));
-            switch (ParameterSetName)
+            if (ids != null)
             {
-                case SelectorSet when !byId:
-                    foreach (string name in Name)
+                foreach (int id in ids)
+                {
+                    var child = table.FindById(id);
+                    if (child is null)
                     {
-                        var matches = Named(table, name);
-                        if (matches.Count == 0)
-                        {
-                            WriteError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
-                        }
-                        result.AddRange(matches.Where(seen.Add));
+                        writeError(ErrorHelper.ChildNotFound($"the id {id}", id));
                     }
-                    break;
-                case SelectorSet:
-                    foreach (int id in Id)
+                    else if (seen.Add(child))
                     {
-                        var child = table.FindById(id);
-                        if (child is null)
-                        {
-                            WriteError(ErrorHelper.ChildNotFound($"the id {id}", id));
-                        }
-                        else if (seen.Add(child))
-                        {
-                            result.Add(child);
-                        }
+                        result.Add(child);
                     }
-                    break;
-                default:
-                    foreach (var child in InputObject)
-                    {
-                        if (child != null && seen.Add(child))
-                        {
-                            result.Add(child);
-                        }
-                    }
-                    break;
+                }
+                return result;
+            }
+            foreach (string name in names ?? Array.Empty<string>())
+            {
+                var matches = Named(table, name);
+                if (matches.Count == 0 && (reportEmptyWildcard || !WildcardPattern.ContainsWildcardCharacters(name)))
+                {
+                    writeError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
+                }
+                result.AddRange(matches.Where(seen.Add));
             }
             return result;
+        }
+
+        /// <summary>The children this pipeline record selects, in order, each once; writes not-found errors.</summary>
+        protected List<ChildProcess> SelectChildren()
+        {
+            if (ParameterSetName == SelectorSet)
+            {
+                bool byId = MyInvocation.BoundParameters.ContainsKey(nameof(Id));
+                return Select(SessionTables.Current, Name, byId ? Id : null, WriteError, reportEmptyWildcard: true);
+            }
+            var seen = new HashSet<ChildProcess>();
+            return InputObject.Where(c => c != null && seen.Add(c)).ToList();
         }
     }
 }

@@ -1,9 +1,9 @@
-using System.Linq;
 using System.Management.Automation;
 
 namespace ProcessKit.Commands
 {
-    /// <summary>Python's <c>active_children()</c>, but also the exited ones until they are removed.</summary>
+    /// <summary>Python's <c>active_children()</c>, but also the exited ones until they are removed. Without
+    /// arguments, every tracked child; a wildcard that matches nothing is silent (as Get-Job).</summary>
     [Cmdlet(VerbsCommon.Get, "ChildProcess")]
     [OutputType(typeof(ChildProcess))]
     public sealed class GetChildProcessCommand : PSCmdlet
@@ -21,37 +21,12 @@ namespace ProcessKit.Commands
         protected override void ProcessRecord()
         {
             ChildTable table = SessionTables.Current;
-            if (Name != null && Id is null)
-            {
-                foreach (string name in Name)
-                {
-                    var matches = ChildSelectorCommand.Named(table, name);
-                    if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-                    {
-                        WriteError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
-                    }
-                    WriteObject(matches, enumerateCollection: true);
-                }
-            }
-            else if (Id != null)
-            {
-                foreach (int id in Id)
-                {
-                    var child = table.FindById(id);
-                    if (child is null)
-                    {
-                        WriteError(ErrorHelper.ChildNotFound($"the id {id}", id));
-                    }
-                    else
-                    {
-                        WriteObject(child);
-                    }
-                }
-            }
-            else
+            if (Name is null && Id is null)
             {
                 WriteObject(table.Children, enumerateCollection: true);
+                return;
             }
+            WriteObject(ChildSelectorCommand.Select(table, Name, Id, WriteError, reportEmptyWildcard: false), enumerateCollection: true);
         }
     }
 }

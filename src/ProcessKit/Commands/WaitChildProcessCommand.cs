@@ -11,10 +11,9 @@ namespace ProcessKit.Commands
     /// promptly by Ctrl+C, and never stopping anything on timeout.</summary>
     [Cmdlet(VerbsLifecycle.Wait, "ChildProcess", DefaultParameterSetName = InputObjectSet)]
     [OutputType(typeof(ChildProcess))]
-    public sealed class WaitChildProcessCommand : ChildSelectorCommand, IDisposable
+    public sealed class WaitChildProcessCommand : CancellableChildCommand
     {
         private readonly List<ChildProcess> _selected = new List<ChildProcess>();
-        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
 
         /// <summary>Seconds; fractions allowed; 0 polls; absent waits forever.</summary>
         [Parameter]
@@ -50,7 +49,7 @@ namespace ProcessKit.Commands
                 : (int)Math.Min(int.MaxValue, Math.Ceiling(Timeout * 1000));
             try
             {
-                all.Wait(ms, _cancel.Token);
+                all.Wait(ms, Cancellation);
             }
             catch (OperationCanceledException)
             {
@@ -71,9 +70,5 @@ namespace ProcessKit.Commands
                 }
             }
         }
-
-        protected override void StopProcessing() => _cancel.Cancel();
-
-        public void Dispose() => _cancel.Dispose();
     }
 }
