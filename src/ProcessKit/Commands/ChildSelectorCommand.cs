@@ -25,7 +25,10 @@ namespace ProcessKit.Commands
         [ValidateNotNullOrEmpty]
         public string[] Name { get; set; } = Array.Empty<string>();
 
+        /// <summary>Null or empty is a binding error, as with Get-Process -Id: `-Id $x.Id` with $x null must not
+        /// quietly select nothing, or (Get-ChildProcess) everything.</summary>
         [Parameter(ParameterSetName = SelectorSet, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
         public int[] Id { get; set; } = Array.Empty<int>();
 
         /// <summary>The children of <paramref name="table"/> named like <paramref name="name"/> (wildcards, any case),

@@ -14,8 +14,10 @@ namespace ProcessKit.Commands
         [ValidateNotNullOrEmpty]
         public string[]? Name { get; set; }
 
-        /// <summary>Wins over -Name when both are given (a piped object with both properties): ids are unique.</summary>
+        /// <summary>Wins over -Name when both are given (a piped object with both properties): ids are unique.
+        /// Null or empty is a binding error: `-Id $x.Id` with $x null must not list every child.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
         public int[]? Id { get; set; }
 
         protected override void ProcessRecord()
