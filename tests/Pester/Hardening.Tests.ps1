@@ -59,3 +59,48 @@ Describe 'Hardening' {
         }
     }
 }
+
+Describe 'Hardening: names with wildcard characters (item 21)' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        Import-Module (Get-ProcessKitModulePath) -Force
+    }
+    AfterEach { Clear-TestProcess }
+
+    It 'a name equal to a child''s name selects it (any case) even with wildcard characters; the pattern reading does not add others' {
+        $bracket = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name 'w[1]'
+        $w1 = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name 'w1'
+        @(Get-ChildProcess -Name 'w[1]') | Should -Be @($bracket)
+        @(Get-ChildProcess -Name 'W[1]') | Should -Be @($bracket)
+        @(Test-ChildProcess -Name 'w[1]') | Should -Be @($true)
+        Stop-ChildProcess -Name 'w[1]' -Force
+        $bracket.IsAlive | Should -BeFalse
+        $w1.IsAlive | Should -BeTrue
+        @(Get-ChildExitCode -Name 'w[1]') | Should -Be @(-9)
+        Remove-ChildProcess -Name 'w[1]'
+        @(Get-ChildProcess) | Should -Be @($w1)
+    }
+
+    It 'a name with * or ? selects itself exactly; otherwise it is still a wildcard; escapes still work' {
+        $star = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name 'job*'
+        $job2 = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name 'job2'
+        @(Get-ChildProcess -Name 'job*') | Should -Be @($star)
+        @(Get-ChildProcess -Name 'jo?2') | Should -Be @($job2)
+        @(Get-ChildProcess -Name 'j*' | Sort-Object Id) | Should -Be @(@($star, $job2) | Sort-Object Id)
+        @(Get-ChildProcess -Name ([WildcardPattern]::Escape('job*'))) | Should -Be @($star)
+    }
+
+    It 'an invalid pattern that is no child''s name matches nothing (ChildProcessNotFound), without throwing' {
+        $null = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name 'w[1]'
+        @(Test-ChildProcess -Name 'w[' -ErrorVariable ev -ErrorAction SilentlyContinue).Count | Should -Be 0
+        $ev.Count | Should -Be 1
+        $ev[0].FullyQualifiedErrorId | Should -BeLike 'ChildProcessNotFound*'
+    }
+
+    It 'tab completion offers a name with wildcard characters from a literal prefix, quoted' {
+        $null = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name 'w[1]'
+        $line = 'Stop-ChildProcess -Name w['
+        $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        @($r.CompletionMatches.CompletionText) | Should -Contain "'w[1]'"
+    }
+}

@@ -31,12 +31,28 @@ namespace ProcessKit.Commands
         [ValidateNotNullOrEmpty]
         public int[] Id { get; set; } = Array.Empty<int>();
 
-        /// <summary>The children of <paramref name="table"/> named like <paramref name="name"/> (wildcards, any case),
-        /// in start order. Names need not be unique, so this may be several.</summary>
+        /// <summary>The children of <paramref name="table"/> named <paramref name="name"/>, in start order. A name
+        /// equal (any case) to a child's name selects exactly the children with that name, so a name holding wildcard
+        /// characters (<c>w[1]</c>) can still be selected; otherwise it is a wildcard pattern (any case; escapes work, so
+        /// <c>[WildcardPattern]::Escape($name)</c> does too). Names need
+        /// not be unique, so this may be several.</summary>
         internal static List<ChildProcess> Named(ChildTable table, string name)
         {
-            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-            return table.Children.Where(c => pattern.IsMatch(c.Name)).ToList();
+            var children = table.Children;
+            var exact = children.Where(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (exact.Count > 0)
+            {
+                return exact;
+            }
+            try
+            {
+                var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+                return children.Where(c => pattern.IsMatch(c.Name)).ToList();
+            }
+            catch (WildcardPatternException)
+            {
+                return new List<ChildProcess>(); // e.g. "w[" : not a valid pattern, and no child has that name
+            }
         }
 
         /// <summary>The children that <paramref name="ids"/> (when given; ids are unique, so they win) or else
