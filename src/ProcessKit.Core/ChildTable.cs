@@ -76,12 +76,17 @@ namespace ProcessKit
             }
         }
 
+        /// <summary>The child with process id <paramref name="id"/>. Pids are reused (pid_max may be 32768), so an
+        /// exited child can share its id with a running one: the running child wins (there is at most one), and among
+        /// exited ones the newest (the last started), the one a user most likely means.</summary>
         public ChildProcess? FindById(int id)
         {
+            ChildProcess[] withId;
             lock (_sync)
             {
-                return _children.FirstOrDefault(c => c.Id == id);
+                withId = _children.Where(c => c.Id == id).ToArray();
             }
+            return withId.LastOrDefault(c => c.IsAlive) ?? withId.LastOrDefault();
         }
 
         /// <summary>Stops tracking an exited child and frees its buffers.</summary>

@@ -104,3 +104,50 @@ Describe 'Hardening: names with wildcard characters (item 21)' {
         @($r.CompletionMatches.CompletionText) | Should -Contain "'w[1]'"
     }
 }
+
+Describe 'Hardening: a reused pid selects the running child (item 6)' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        Import-Module (Get-ProcessKitModulePath) -Force
+
+        function Start-OnReusedPid {
+            # Starts `sleep 300` as a tracked child on the pid of the exited tracked child $Old, by setting
+            # ns_last_pid (root only) just before the start; other threads may take the pid first, so it retries.
+            # Returns the new child, or $null when the kernel does not let us choose pids.
+            param([Parameter(Mandatory)] $Old)
+            for ($attempt = 0; $attempt -lt 50; $attempt++) {
+                try { [System.IO.File]::WriteAllText('/proc/sys/kernel/ns_last_pid', [string]($Old.Id - 1)) } catch { return $null }
+                $new = Start-ChildProcess -FilePath sleep -ArgumentList 300
+                if ($new.Id -eq $Old.Id) { return $new }
+                Stop-ChildProcess $new -Force
+                Remove-ChildProcess $new
+            }
+            throw "pid $($Old.Id) was not reused in 50 attempts although ns_last_pid is writable"
+        }
+    }
+    AfterEach { Clear-TestProcess }
+
+    It '-Id and by-property binding pick the running child over an exited one with the same pid; then the newest' {
+        $old = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'exit 3' -Name 'pk-old'
+        Wait-ChildProcess $old -Timeout 30
+        $old.IsAlive | Should -BeFalse
+        $new = Start-OnReusedPid -Old $old
+        if ($null -eq $new) { Set-ItResult -Skipped -Because 'ns_last_pid is not writable (needs root)'; return }
+        $new.Id | Should -Be $old.Id
+        @(Get-ChildProcess | Where-Object Id -EQ $old.Id).Count | Should -Be 2 -Because 'both children are tracked'
+
+        @(Get-ChildProcess -Id $old.Id) | Should -Be @($new)
+        @(Test-ChildProcess -Id $old.Id) | Should -Be @($true)
+        @(Get-ChildExitCode -Id $old.Id) | Should -Be @($null)
+        # A deserialized child (what a remote or a job hands back) binds by property name: Id and Name.
+        $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($old))
+        @($copy | Test-ChildProcess) | Should -Be @($true)
+        @([pscustomobject]@{ Id = $old.Id } | Test-ChildProcess) | Should -Be @($true)
+
+        Stop-ChildProcess -Id $old.Id -Force
+        $new.IsAlive | Should -BeFalse -Because 'Stop-ChildProcess -Id stops the running child, not the exited one'
+        # Both exited now: the newest is the one meant.
+        @(Get-ChildExitCode -Id $old.Id) | Should -Be @(-9)
+        @(Get-ChildProcess -Id $old.Id) | Should -Be @($new)
+    }
+}
