@@ -17,6 +17,7 @@ namespace ProcessKit.Commands
         private const string FilePathSet = "FilePath";
 
         private readonly List<object?> _input = new List<object?>();
+        private StartPathResolver? _paths;
         private bool _sawInput;
 
         [Parameter(ParameterSetName = ScriptBlockSet, Mandatory = true, Position = 0)]
@@ -67,6 +68,8 @@ namespace ProcessKit.Commands
         [Parameter]
         public SwitchParameter UseConsole { get; set; }
 
+        private StartPathResolver Paths => _paths ??= new StartPathResolver(this);
+
         protected override void ProcessRecord()
         {
             if (MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
@@ -90,15 +93,15 @@ namespace ProcessKit.Commands
             catch (ChildStartException e)
             {
                 ProcessLog.Error($"failed to start {target}: {e.Message}");
-                WriteError(ErrorHelper.StartFailure(e.Message, target));
+                WriteError(ErrorHelper.StartFailure(e, target));
             }
         }
 
         private SpawnRequest ProgramRequest()
         {
-            string program = ResolveProgram(FilePath);
+            string program = Paths.Program(FilePath, System.Environment.GetEnvironmentVariable("PATH"));
             var args = (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
-            return new SpawnRequest(program, args, ResolveWorkingDirectory())
+            return new SpawnRequest(program, args, Paths.WorkingDirectory(WorkingDirectory))
             {
                 Kind = ChildKind.Program,
                 Command = string.Join(" ", new[] { program }.Concat(args.Select(Quote))),
@@ -114,10 +117,10 @@ namespace ProcessKit.Commands
             var (file, args) = ScriptBlockLauncher.PwshCommand();
             if (!Path.IsPathRooted(file))
             {
-                file = ResolveProgram(file);
+                file = Paths.Program(file, System.Environment.GetEnvironmentVariable("PATH"));
             }
             string body = ScriptBlock.ToString().Trim();
-            return new SpawnRequest(file, args, ResolveWorkingDirectory())
+            return new SpawnRequest(file, args, Paths.WorkingDirectory(WorkingDirectory))
             {
                 Kind = ChildKind.ScriptBlock,
                 Command = "{ " + (body.Length > 60 ? body.Substring(0, 57) + "..." : body) + " }",
@@ -162,8 +165,8 @@ namespace ProcessKit.Commands
                     throw new ChildStartException("-UseConsole cannot be combined with -RedirectStandardOutput or -RedirectStandardError.");
                 }
                 request.OutputMode = OutputMode.File;
-                request.StandardOutputPath = RedirectStandardOutput is null ? null : ResolveOutputFile(RedirectStandardOutput);
-                request.StandardErrorPath = RedirectStandardError is null ? null : ResolveOutputFile(RedirectStandardError); // the other stream stays captured
+                request.StandardOutputPath = RedirectStandardOutput is null ? null : Paths.OutputFile(RedirectStandardOutput);
+                request.StandardErrorPath = RedirectStandardError is null ? null : Paths.OutputFile(RedirectStandardError); // the other stream stays captured
             }
         }
 
@@ -180,55 +183,6 @@ namespace ProcessKit.Commands
                 }
             }
             return ChildEnvironment.Build(System.Environment.GetEnvironmentVariables(), overrides, kind == ChildKind.ScriptBlock ? ProcessLog.Level : null);
-        }
-
-        /// <summary>A path (relative to the PowerShell location, PowerShell drives allowed) or a bare name searched on
-        /// PATH, then in the location.</summary>
-        private string ResolveProgram(string file)
-        {
-            string location = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-            string candidate = ProgramLocator.HasDirectory(file) ? GetUnresolvedProviderPathFromPSPath(file) : file;
-            return ProgramLocator.Resolve(candidate, location, System.Environment.GetEnvironmentVariable("PATH"), ProcessPlatform.Current.IsExecutable);
-        }
-
-        private string ResolveWorkingDirectory()
-        {
-            string dir = WorkingDirectory is null
-                ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
-                : GetUnresolvedProviderPathFromPSPath(WorkingDirectory);
-            if (!Directory.Exists(dir))
-            {
-                throw File.Exists(dir)
-                    ? new ChildStartException($"Cannot start in working directory '{dir}': Not a directory.", 20)
-                    : new ChildStartException($"Cannot start in working directory '{dir}': No such file or directory.", 2);
-            }
-            return dir;
-        }
-
-        private string ResolveOutputFile(string path)
-        {
-            string full = GetUnresolvedProviderPathFromPSPath(path);
-            string? dir = Path.GetDirectoryName(full);
-            if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir))
-            {
-                throw new ChildStartException($"Cannot redirect output to '{full}': the folder '{dir}' does not exist.", 2);
-            }
-            if (Directory.Exists(full))
-            {
-                throw new ChildStartException($"Cannot redirect output to '{full}': it is a directory.", 21);
-            }
-            try
-            {
-                // Checked here, without truncating, so the error names the file and not the program.
-                using (new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite))
-                {
-                }
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw new ChildStartException($"Cannot redirect output to '{full}': {e.Message}");
-            }
-            return full;
         }
 
         private static string Quote(string arg) =>
