@@ -1,6 +1,8 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
+using System.Runtime.InteropServices;
 
 namespace ProcessKit.Commands
 {
@@ -23,19 +25,26 @@ namespace ProcessKit.Commands
         /// the location.</summary>
         public string Program(string file, string? pathVariable)
         {
-            string candidate = ProgramLocator.HasDirectory(file) ? FileSystemPath(file) : file;
+            string what = $"Cannot start '{file}'";
+            string candidate = ProgramLocator.HasDirectory(file) || IsOnDrive(file) ? FileSystemPath(file, what) : file;
             return ProgramLocator.Resolve(candidate, Location, pathVariable, ProcessPlatform.Current.IsExecutable);
         }
 
         /// <summary>An existing directory; null means the location.</summary>
         public string WorkingDirectory(string? directory)
         {
-            string dir = directory is null ? Location : FileSystemPath(directory);
+            string dir = directory is null ? Location : FileSystemPath(directory, $"Cannot start in working directory '{directory}'");
             if (!Directory.Exists(dir))
             {
                 throw File.Exists(dir)
                     ? new ChildStartException($"Cannot start in working directory '{dir}': Not a directory.", Errno.ENOTDIR)
                     : new ChildStartException($"Cannot start in working directory '{dir}': No such file or directory.", Errno.ENOENT);
+            }
+            if (!OperatingSystem.IsWindows() && access(dir, SearchPermission) != 0)
+            {
+                // Found here: the spawn's chdir would fail with the same errno, reported as the program's failure.
+                int errno = Marshal.GetLastPInvokeError();
+                throw new ChildStartException($"Cannot start in working directory '{dir}': {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
             }
             return dir;
         }
@@ -43,7 +52,7 @@ namespace ProcessKit.Commands
         /// <summary>A file the child's output can be written to; created if missing, never truncated here.</summary>
         public string OutputFile(string path)
         {
-            string full = FileSystemPath(path);
+            string full = FileSystemPath(path, $"Cannot redirect output to '{path}'");
             string? dir = Path.GetDirectoryName(full);
             if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir))
             {
@@ -67,6 +76,47 @@ namespace ProcessKit.Commands
             return full;
         }
 
-        private string FileSystemPath(string path) => _cmdlet.GetUnresolvedProviderPathFromPSPath(path);
+        /// <summary>access(2) mode X_OK: on a directory, the search permission chdir needs.</summary>
+        private const int SearchPermission = 1;
+
+        /// <summary>The file-system path <paramref name="path"/> names. A path of another provider (Env:, Function:,
+        /// a registry drive) or of a drive that does not exist is refused, naming the path and the provider, instead of
+        /// being taken for a file name.</summary>
+        private string FileSystemPath(string path, string what)
+        {
+            string resolved;
+            ProviderInfo provider;
+            try
+            {
+                resolved = _cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+            }
+            catch (Exception e) when (e is SessionStateException || e is ProviderInvocationException || e is NotSupportedException || e is ArgumentException)
+            {
+                throw new ChildStartException($"{what}: {e.Message}");
+            }
+            if (!string.Equals(provider.Name, FileSystemProviderName, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ChildStartException($"{what}: the path is on the {provider.Name} provider, not the file system.");
+            }
+            return resolved;
+        }
+
+        private const string FileSystemProviderName = "FileSystem";
+
+        /// <summary>"Env:sleep", "Temp:prog": a name qualified by an existing PowerShell drive is a path, not a name to
+        /// search on PATH.</summary>
+        private bool IsOnDrive(string file)
+        {
+            int colon = file.IndexOf(':');
+            if (colon <= 0)
+            {
+                return false;
+            }
+            string drive = file.Substring(0, colon);
+            return _cmdlet.SessionState.Drive.GetAll().Any(d => string.Equals(d.Name, drive, StringComparison.OrdinalIgnoreCase));
+        }
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int access([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
     }
 }

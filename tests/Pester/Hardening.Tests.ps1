@@ -151,3 +151,73 @@ Describe 'Hardening: a reused pid selects the running child (item 6)' {
         @(Get-ChildProcess -Id $old.Id) | Should -Be @($new)
     }
 }
+
+Describe 'Hardening: paths that are not file-system paths (item 19)' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        $ModulePath = Get-ProcessKitModulePath
+        Import-Module $ModulePath -Force
+
+        function Assert-StartFailed {
+            # No output, no terminating error, one ChildProcessStartFailed matching every $MessagePattern, nothing tracked.
+            param([scriptblock] $Start, [string[]] $MessagePattern = @())
+            $before = @(Get-ChildProcess).Count
+            $all = @(& $Start 2>&1)
+            $errs = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] }).Count | Should -Be 0
+            $errs.Count | Should -Be 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'ChildProcessStartFailed*'
+            foreach ($pattern in $MessagePattern) { "$($errs[0])" | Should -Match $pattern }
+            @(Get-ChildProcess).Count | Should -Be $before -Because 'a failed start tracks nothing'
+        }
+    }
+    AfterEach { Clear-TestProcess }
+
+    It '-FilePath <Path> is refused, naming the path and the provider, instead of running /usr/bin/sleep' -TestCases @(
+        @{ Path = 'Env:/sleep' }, @{ Path = 'Env:sleep' }, @{ Path = 'Function:/sleep' }
+    ) {
+        Assert-StartFailed -Start { Start-ChildProcess -FilePath $Path -ArgumentList 300 } `
+            -MessagePattern ([regex]::Escape($Path)), '(?i)provider'
+    }
+
+    It '-WorkingDirectory Env:/ is refused, naming the path and the Environment provider' {
+        Assert-StartFailed -Start { Start-ChildProcess -FilePath true -WorkingDirectory Env:/ } -MessagePattern ([regex]::Escape('Env:/')), 'Environment provider'
+    }
+
+    It '-WorkingDirectory on a drive that does not exist is a non-terminating start failure naming the drive' {
+        $reached = & {
+            Assert-StartFailed -Start { Start-ChildProcess -FilePath true -WorkingDirectory NoSuchDrive:/x } -MessagePattern 'NoSuchDrive'
+            'reached'
+        }
+        $reached | Should -Be 'reached'
+    }
+
+    It '-Redirect<Stream> to <Path> is refused, naming the path and the provider' -TestCases @(
+        @{ Stream = 'StandardOutput'; Path = 'Env:/pk-out'; Provider = 'Environment' }
+        @{ Stream = 'StandardError'; Path = 'Function:/pk-err'; Provider = 'Function' }
+        @{ Stream = 'StandardOutput'; Path = 'NoSuchDrive:/pk-out'; Provider = 'NoSuchDrive' }
+    ) {
+        $splat = @{ "Redirect$Stream" = $Path }
+        Assert-StartFailed -Start { Start-ChildProcess -FilePath true @splat } -MessagePattern ([regex]::Escape($Path)), $Provider
+        Test-Path -LiteralPath Env:/pk-out | Should -BeFalse
+    }
+
+    It 'a working directory without search permission is reported as such, not as the program''s failure' {
+        $setpriv = @('/usr/bin/setpriv', '/bin/setpriv') | Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
+        if (-not $setpriv -or (& id -u) -ne '0') { Set-ItResult -Skipped -Because 'needs root and setpriv to drop CAP_DAC_OVERRIDE'; return }
+        $dir = Join-Path $TestDrive 'no-search'
+        $null = New-Item -ItemType Directory -Path $dir
+        & chmod 000 -- $dir
+        $script = Join-Path $TestDrive 'chdir.ps1'
+        Set-Content -LiteralPath $script -Value @"
+Import-Module '$ModulePath'
+Start-ChildProcess -FilePath true -WorkingDirectory '$dir' 2>&1 | ForEach-Object { "`$_" }
+"@
+        # Root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH is refused a mode-000 directory as anyone else is.
+        $pwsh = @(Get-PwshCommand)
+        $out = (& $setpriv --bounding-set=-dac_override,-dac_read_search --inh-caps=-all @pwsh -NoProfile -NonInteractive -File $script 2>&1) -join "`n"
+        & chmod 700 -- $dir
+        $out | Should -Match ([regex]::Escape("Cannot start in working directory '$dir': Permission denied")) -Because "output: $out"
+        $out | Should -Match 'OS error 13, EACCES'
+    }
+}
