@@ -50,7 +50,7 @@ namespace ProcessKit.Commands
         }
 
         /// <summary>A file the child's output can be written to; created if missing, never truncated here.</summary>
-        public string OutputFile(string path)
+        public OutputTarget OutputFile(string path)
         {
             string full = FileSystemPath(path, $"Cannot redirect output to '{path}'");
             string? dir = Path.GetDirectoryName(full);
@@ -62,9 +62,13 @@ namespace ProcessKit.Commands
             {
                 throw new ChildStartException($"Cannot redirect output to '{full}': it is a directory.", Errno.EISDIR);
             }
+            // Checked here, without truncating, so the error names the file and not the program.
+            if (!OperatingSystem.IsWindows() && File.Exists(full))
+            {
+                return new OutputTarget(full, WaitsForReader: !CheckWritableWithoutBlocking(full));
+            }
             try
             {
-                // Checked here, without truncating, so the error names the file and not the program.
                 using (new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite))
                 {
                 }
@@ -73,7 +77,7 @@ namespace ProcessKit.Commands
             {
                 throw new ChildStartException($"Cannot redirect output to '{full}': {e.Message}");
             }
-            return full;
+            return new OutputTarget(full, WaitsForReader: false);
         }
 
         /// <summary>access(2) mode X_OK: on a directory, the search permission chdir needs.</summary>
@@ -116,7 +120,35 @@ namespace ProcessKit.Commands
             return _cmdlet.SessionState.Drive.GetAll().Any(d => string.Equals(d.Name, drive, StringComparison.OrdinalIgnoreCase));
         }
 
+        /// <summary>An existing file opened for writing as the child will open it, but non-blocking: opening a FIFO
+        /// (or some devices) for writing waits for a reader, and the session must never hang on that. A FIFO nobody
+        /// reads yet (ENXIO) passes, returning false: the child opening it waits for its reader, which is the child's
+        /// business (see <see cref="FifoRedirect"/>), and Stop-ChildProcess still ends it.</summary>
+        private static bool CheckWritableWithoutBlocking(string full)
+        {
+            int fd = open(full, Unix.LibC.O_WRONLY | Unix.LibC.O_NONBLOCK | Unix.LibC.O_CLOEXEC);
+            if (fd >= 0)
+            {
+                Unix.LibC.close(fd);
+                return true;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Errno.ENXIO)
+            {
+                throw new ChildStartException($"Cannot redirect output to '{full}': {Marshal.GetPInvokeErrorMessage(errno)}.", errno);
+            }
+            return false;
+        }
+
+        /// <summary>open(2) without O_CREAT, so without the variadic mode argument.</summary>
+        [DllImport("libc", SetLastError = true)]
+        private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
         [DllImport("libc", SetLastError = true)]
         private static extern int access([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
     }
+
+    /// <summary>A resolved redirect file. <paramref name="WaitsForReader"/>: a FIFO nobody reads yet, whose opening
+    /// for writing blocks until someone does.</summary>
+    internal sealed record OutputTarget(string Path, bool WaitsForReader);
 }

@@ -221,3 +221,48 @@ Start-ChildProcess -FilePath true -WorkingDirectory '$dir' 2>&1 | ForEach-Object
         $out | Should -Match 'OS error 13, EACCES'
     }
 }
+
+Describe 'Hardening: redirecting to a FIFO nobody reads (item 17)' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        $ModulePath = Get-ProcessKitModulePath
+        Import-Module $ModulePath -Force
+    }
+    AfterEach { Clear-TestProcess }
+
+    It 'Start-ChildProcess returns at once, the child waits for a reader, Stop ends it; with a reader the output arrives' {
+        $fifo = Join-Path $TestDrive 'out.fifo'
+        & mkfifo -- $fifo
+        $script = Join-Path $TestDrive 'fifo.ps1'
+        $log = Join-Path $TestDrive 'fifo.log'
+        # In its own process: were Start-ChildProcess to block again, it would hang that process, not this run.
+        Set-Content -LiteralPath $script -Value @"
+Import-Module '$ModulePath'
+`$p = Start-ChildProcess -FilePath sleep -ArgumentList 300 -RedirectStandardOutput '$fifo' -RedirectStandardError '$fifo'
+"started `$(`$p.Id) alive `$(`$p.IsAlive)"
+Stop-ChildProcess `$p
+"stopped `$(`$p.ExitCode)"
+`$q = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'echo to-out; echo to-err >&2; exit 7' -RedirectStandardOutput '$fifo' -RedirectStandardError '$fifo'
+`$text = [System.IO.File]::ReadAllText('$fifo')
+Wait-ChildProcess `$q -Timeout 30
+"read `$((`$text -split '\s+' | Where-Object { `$_ }) -join ',') exit `$(`$q.ExitCode)"
+"@
+        $proc = Start-PwshScript -ScriptPath $script -LogPath $log
+        try {
+            $finished = $proc.WaitForExit(60000)
+            $out = Get-Content -LiteralPath $log -Raw
+            $finished | Should -BeTrue -Because "Start-ChildProcess must not block on the FIFO. Output so far: $out"
+            $out | Should -Match 'started \d+ alive True'
+            $out | Should -Match 'stopped -15' -Because 'Stop-ChildProcess ends the child waiting for a reader'
+            $out | Should -Match 'read to-out,to-err exit 7'
+        } finally {
+            if (-not $proc.HasExited) {
+                # Release whatever waits in open() (a reader appears), then end the session and what it started.
+                & /bin/sh -c 'exec 3<>"$1"; sleep 0.5' sh $fifo
+                foreach ($c in @(& pgrep -P $proc.Id)) { Register-ExtraPid -Id ([int]$c) }
+                $proc.Kill($true)
+            }
+            $proc.Dispose()
+        }
+    }
+}

@@ -15,6 +15,8 @@ namespace ProcessKit.Commands
     {
         private const string ScriptBlockSet = "ScriptBlock";
         private const string FilePathSet = "FilePath";
+        /// <summary>How much of a scriptblock's text Command shows: enough to recognise it in a table.</summary>
+        private const int CommandDisplayChars = 60;
 
         private readonly List<object?> _input = new List<object?>();
         private StartPathResolver? _paths;
@@ -81,14 +83,10 @@ namespace ProcessKit.Commands
 
         protected override void EndProcessing()
         {
-            ChildTable table = SessionTables.Current;
             string target = ParameterSetName == FilePathSet ? FilePath : "scriptblock";
             try
             {
-                SpawnRequest request = ParameterSetName == FilePathSet ? ProgramRequest() : ScriptBlockRequest();
-                ApplyCommonOptions(request);
-                request.StandardInput = StandardInputFor(request);
-                WriteObject(table.Start(Name, request));
+                WriteObject(SessionTables.Current.Start(Name, BuildRequest()));
             }
             catch (ChildStartException e)
             {
@@ -97,18 +95,46 @@ namespace ProcessKit.Commands
             }
         }
 
-        private SpawnRequest ProgramRequest()
+        /// <summary>Every parameter resolved and checked, in the order a user reads them; throws
+        /// <see cref="ChildStartException"/> on the first problem.</summary>
+        private SpawnRequest BuildRequest()
         {
-            string program = Paths.Program(FilePath, System.Environment.GetEnvironmentVariable("PATH"));
-            var args = (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
-            return new SpawnRequest(program, args, Paths.WorkingDirectory(WorkingDirectory))
+            bool redirected = RedirectStandardOutput != null || RedirectStandardError != null;
+            if (UseConsole.IsPresent && redirected)
             {
-                Kind = ChildKind.Program,
-                Command = string.Join(" ", new[] { program }.Concat(args.Select(Quote))),
+                throw new ChildStartException("-UseConsole cannot be combined with -RedirectStandardOutput or -RedirectStandardError.");
+            }
+            ChildKind kind = ParameterSetName == FilePathSet ? ChildKind.Program : ChildKind.ScriptBlock;
+            var (file, args, command) = kind == ChildKind.Program ? ProgramCommand() : ScriptBlockCommand();
+            string directory = Paths.WorkingDirectory(WorkingDirectory);
+            var environment = BuildEnvironment(kind);
+            OutputMode mode = UseConsole.IsPresent ? OutputMode.Console : redirected ? OutputMode.File : OutputMode.Capture;
+            // The other stream of a redirected one stays captured.
+            OutputTarget? stdout = RedirectStandardOutput is null ? null : Paths.OutputFile(RedirectStandardOutput);
+            OutputTarget? stderr = RedirectStandardError is null ? null : Paths.OutputFile(RedirectStandardError);
+            (file, args) = FifoRedirect.Apply(file, args, stdout, stderr);
+            return new SpawnRequest(file, args, directory)
+            {
+                Kind = kind,
+                Command = command,
+                Daemon = Daemon.IsPresent,
+                DaemonGracePeriod = TimeSpan.FromSeconds(GracePeriod),
+                Environment = environment,
+                OutputMode = mode,
+                StandardOutputPath = stdout is { WaitsForReader: false } ? stdout.Path : null,
+                StandardErrorPath = stderr is { WaitsForReader: false } ? stderr.Path : null,
+                StandardInput = StandardInputFor(kind, framed: mode != OutputMode.Console && stdout is null),
             };
         }
 
-        private SpawnRequest ScriptBlockRequest()
+        private (string File, IReadOnlyList<string> Args, string Command) ProgramCommand()
+        {
+            string program = Paths.Program(FilePath, System.Environment.GetEnvironmentVariable("PATH"));
+            var args = (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
+            return (program, args, string.Join(" ", new[] { program }.Concat(args.Select(Quote))));
+        }
+
+        private (string File, IReadOnlyList<string> Args, string Command) ScriptBlockCommand()
         {
             if (ScriptBlock is null || string.IsNullOrWhiteSpace(ScriptBlock.ToString()))
             {
@@ -120,21 +146,16 @@ namespace ProcessKit.Commands
                 file = Paths.Program(file, System.Environment.GetEnvironmentVariable("PATH"));
             }
             string body = ScriptBlock.ToString().Trim();
-            return new SpawnRequest(file, args, Paths.WorkingDirectory(WorkingDirectory))
-            {
-                Kind = ChildKind.ScriptBlock,
-                Command = "{ " + (body.Length > 60 ? body.Substring(0, 57) + "..." : body) + " }",
-            };
+            return (file, args, "{ " + (body.Length > CommandDisplayChars ? body.Substring(0, CommandDisplayChars - 3) + "..." : body) + " }");
         }
 
         /// <summary>A scriptblock child reads its payload from stdin: framed records when its stdout is captured,
         /// plain host output otherwise. A program gets the pipeline input as lines of text, as a native command
         /// in a PowerShell pipeline does; without input, /dev/null.</summary>
-        private byte[]? StandardInputFor(SpawnRequest request)
+        private byte[]? StandardInputFor(ChildKind kind, bool framed)
         {
-            if (request.Kind == ChildKind.ScriptBlock)
+            if (kind == ChildKind.ScriptBlock)
             {
-                bool framed = request.OutputMode != OutputMode.Console && request.StandardOutputPath is null;
                 return ScriptBlockLauncher.Payload(ScriptBlock!, ArgumentList?.Cast<object>().ToArray(), _sawInput ? _input : null, framed, SessionState);
             }
             if (!_sawInput)
@@ -147,27 +168,6 @@ namespace ProcessKit.Commands
                 text.Append(item is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(item)).Append('\n');
             }
             return new System.Text.UTF8Encoding(false).GetBytes(text.ToString());
-        }
-
-        private void ApplyCommonOptions(SpawnRequest request)
-        {
-            request.Daemon = Daemon.IsPresent;
-            request.DaemonGracePeriod = TimeSpan.FromSeconds(GracePeriod);
-            request.Environment = BuildEnvironment(request.Kind);
-            if (UseConsole.IsPresent)
-            {
-                request.OutputMode = OutputMode.Console;
-            }
-            if (RedirectStandardOutput != null || RedirectStandardError != null)
-            {
-                if (UseConsole.IsPresent)
-                {
-                    throw new ChildStartException("-UseConsole cannot be combined with -RedirectStandardOutput or -RedirectStandardError.");
-                }
-                request.OutputMode = OutputMode.File;
-                request.StandardOutputPath = RedirectStandardOutput is null ? null : Paths.OutputFile(RedirectStandardOutput);
-                request.StandardErrorPath = RedirectStandardError is null ? null : Paths.OutputFile(RedirectStandardError); // the other stream stays captured
-            }
         }
 
         /// <summary>The session's environment, with -Environment applied ($null removes) and the log level handed on.</summary>
