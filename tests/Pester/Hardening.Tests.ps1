@@ -252,9 +252,9 @@ Wait-ChildProcess `$q -Timeout 30
             $finished = $proc.WaitForExit(60000)
             $out = Get-Content -LiteralPath $log -Raw
             $finished | Should -BeTrue -Because "Start-ChildProcess must not block on the FIFO. Output so far: $out"
-            $out | Should -Match 'started \d+ alive True'
-            $out | Should -Match 'stopped -15' -Because 'Stop-ChildProcess ends the child waiting for a reader'
-            $out | Should -Match 'read to-out,to-err exit 7'
+            $out | Should -Match 'started \d+ alive True' -Because "output: $out"
+            $out | Should -Match 'stopped -15' -Because "Stop-ChildProcess ends the child waiting for a reader. Output: $out"
+            $out | Should -Match 'read to-out,to-err exit 7' -Because "output: $out"
         } finally {
             if (-not $proc.HasExited) {
                 # Release whatever waits in open() (a reader appears), then end the session and what it started.
@@ -264,5 +264,52 @@ Wait-ChildProcess `$q -Timeout 30
             }
             $proc.Dispose()
         }
+    }
+}
+
+Describe 'Hardening: -Environment PATH finds the program (item 22)' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        Import-Module (Get-ProcessKitModulePath) -Force
+        function New-Program {
+            param([string] $Dir, [string] $Text)
+            $null = New-Item -ItemType Directory -Path $Dir -Force
+            $path = Join-Path $Dir 'pk-which-path'
+            [System.IO.File]::WriteAllText($path, "#!/bin/sh`necho $Text`n")
+            & chmod 0755 -- $path
+        }
+    }
+    AfterEach { Clear-TestProcess }
+
+    It 'a bare name is searched on the PATH that -Environment gives the child, not the session''s' {
+        New-Program -Dir (Join-Path $TestDrive 'one') -Text 'one'
+        New-Program -Dir (Join-Path $TestDrive 'two') -Text 'two'
+        $saved = $env:PATH
+        try {
+            $env:PATH = (Join-Path $TestDrive 'one') + [System.IO.Path]::PathSeparator + $saved
+            $p = Start-ChildProcess -FilePath pk-which-path -Environment @{ PATH = (Join-Path $TestDrive 'two') + [System.IO.Path]::PathSeparator + $saved }
+            $q = Start-ChildProcess -FilePath pk-which-path
+        } finally {
+            $env:PATH = $saved
+        }
+        Wait-ChildProcess $p, $q -Timeout 30
+        Receive-ChildProcess $p | Should -Be 'two'
+        Receive-ChildProcess $q | Should -Be 'one' -Because 'without -Environment PATH the session''s PATH is searched'
+        $p.Command | Should -BeLike "$(Join-Path $TestDrive 'two')*"
+    }
+
+    It 'a program only on the -Environment PATH is found' {
+        New-Program -Dir (Join-Path $TestDrive 'only') -Text 'only'
+        $p = Start-ChildProcess -FilePath pk-which-path -Environment @{ PATH = Join-Path $TestDrive 'only' }
+        Wait-ChildProcess $p -Timeout 30
+        Receive-ChildProcess $p | Should -Be 'only'
+    }
+
+    It '-Environment removing PATH still finds the program on the session''s PATH' {
+        $p = Start-ChildProcess -FilePath env -Environment @{ PATH = $null; PK_MARK = 'x' }
+        Wait-ChildProcess $p -Timeout 30
+        $lines = @(Receive-ChildProcess $p)
+        $lines | Should -Contain 'PK_MARK=x'
+        @($lines | Where-Object { $_ -like 'PATH=*' }).Count | Should -Be 0 -Because 'the child has no PATH'
     }
 }

@@ -17,6 +17,7 @@ namespace ProcessKit.Commands
         private const string FilePathSet = "FilePath";
         /// <summary>How much of a scriptblock's text Command shows: enough to recognise it in a table.</summary>
         private const int CommandDisplayChars = 60;
+        private const string PathVariable = "PATH";
 
         private readonly List<object?> _input = new List<object?>();
         private StartPathResolver? _paths;
@@ -105,9 +106,9 @@ namespace ProcessKit.Commands
                 throw new ChildStartException("-UseConsole cannot be combined with -RedirectStandardOutput or -RedirectStandardError.");
             }
             ChildKind kind = ParameterSetName == FilePathSet ? ChildKind.Program : ChildKind.ScriptBlock;
-            var (file, args, command) = kind == ChildKind.Program ? ProgramCommand() : ScriptBlockCommand();
-            string directory = Paths.WorkingDirectory(WorkingDirectory);
             var environment = BuildEnvironment(kind);
+            var (file, args, command) = kind == ChildKind.Program ? ProgramCommand(environment) : ScriptBlockCommand();
+            string directory = Paths.WorkingDirectory(WorkingDirectory);
             OutputMode mode = UseConsole.IsPresent ? OutputMode.Console : redirected ? OutputMode.File : OutputMode.Capture;
             // The other stream of a redirected one stays captured.
             OutputTarget? stdout = RedirectStandardOutput is null ? null : Paths.OutputFile(RedirectStandardOutput);
@@ -127,9 +128,13 @@ namespace ProcessKit.Commands
             };
         }
 
-        private (string File, IReadOnlyList<string> Args, string Command) ProgramCommand()
+        /// <summary>A bare program name is searched on the child's PATH, as Python's subprocess does: the PATH
+        /// -Environment gives it, else the session's (also when -Environment removes PATH: the program must still be
+        /// found somewhere, and the child's own lookups are then its business).</summary>
+        private (string File, IReadOnlyList<string> Args, string Command) ProgramCommand(IReadOnlyDictionary<string, string> environment)
         {
-            string program = Paths.Program(FilePath, System.Environment.GetEnvironmentVariable("PATH"));
+            string? searchPath = environment.TryGetValue(PathVariable, out string? childPath) ? childPath : System.Environment.GetEnvironmentVariable(PathVariable);
+            string program = Paths.Program(FilePath, searchPath);
             var args = (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
             return (program, args, string.Join(" ", new[] { program }.Concat(args.Select(Quote))));
         }
