@@ -313,3 +313,38 @@ Describe 'Hardening: -Environment PATH finds the program (item 22)' {
         @($lines | Where-Object { $_ -like 'PATH=*' }).Count | Should -Be 0 -Because 'the child has no PATH'
     }
 }
+
+Describe 'Hardening: objects piped to a program arrive as a native command gets them (item 18)' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        Import-Module (Get-ProcessKitModulePath) -Force
+        function Get-ProgramInput {
+            # What `cat` receives on stdin when $Items are piped to Start-ChildProcess, one line per element.
+            param([object[]] $Items)
+            $p = $Items | Start-ChildProcess -FilePath cat
+            Wait-ChildProcess $p -Timeout 30
+            , @(Receive-ChildProcess $p)
+        }
+    }
+    AfterEach { Clear-TestProcess }
+
+    It 'objects arrive as formatted text (Out-String -Stream), the same lines as `$objects | cat`, not as ToString()' {
+        $objs = @([pscustomobject]@{ a = 1; b = 'x' }, [pscustomobject]@{ a = 2; b = 'y' })
+        $got = Get-ProgramInput $objs
+        $got | Should -Not -Contain '@{a=1; b=x}'
+        ($got -join "`n") | Should -Be (@($objs | Out-String -Stream) -join "`n")
+        ($got -join "`n") | Should -Be (@($objs | & cat) -join "`n")
+        @($got | Where-Object { $_ -match '^\s*1\s+x\s*$' }).Count | Should -Be 1
+    }
+
+    It 'a mix of strings, numbers, $null and objects arrives as it does for a native command' {
+        $mix = @('first', [pscustomobject]@{ a = 1 }, 3, $null, '', @{ k = 'v' }, '  last  ')
+        $got = Get-ProgramInput $mix
+        ($got -join "`n") | Should -Be (@($mix | & cat) -join "`n")
+    }
+
+    It 'strings stay exactly as they are (spaces kept, one line each, $null sends nothing)' {
+        $got = Get-ProgramInput @('  a  ', 'b', $null, '', 'c d')
+        $got | Should -Be @('  a  ', 'b', '', 'c d')
+    }
+}

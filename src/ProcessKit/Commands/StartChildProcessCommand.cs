@@ -156,23 +156,14 @@ namespace ProcessKit.Commands
 
         /// <summary>A scriptblock child reads its payload from stdin: framed records when its stdout is captured,
         /// plain host output otherwise. A program gets the pipeline input as lines of text, as a native command
-        /// in a PowerShell pipeline does; without input, /dev/null.</summary>
+        /// in a PowerShell pipeline does (<see cref="ProgramInput"/>); without input, /dev/null.</summary>
         private byte[]? StandardInputFor(ChildKind kind, bool framed)
         {
             if (kind == ChildKind.ScriptBlock)
             {
                 return ScriptBlockLauncher.Payload(ScriptBlock!, ArgumentList?.Cast<object>().ToArray(), _sawInput ? _input : null, framed, SessionState);
             }
-            if (!_sawInput)
-            {
-                return null;
-            }
-            var text = new System.Text.StringBuilder();
-            foreach (object? item in _input)
-            {
-                text.Append(item is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(item)).Append('\n');
-            }
-            return new System.Text.UTF8Encoding(false).GetBytes(text.ToString());
+            return _sawInput ? ProgramInput.AsText(_input) : null;
         }
 
         /// <summary>The session's environment, with -Environment applied ($null removes) and the log level handed on.</summary>
