@@ -348,3 +348,71 @@ Describe 'Hardening: objects piped to a program arrive as a native command gets 
         $got | Should -Be @('  a  ', 'b', '', 'c d')
     }
 }
+
+Describe 'Hardening: parameter validation (item 20)' {
+    BeforeAll {
+        Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
+        Import-Module (Get-ProcessKitModulePath) -Force
+        function Assert-StartFailed {
+            param([scriptblock] $Start, [string[]] $MessagePattern = @())
+            $before = @(Get-ChildProcess).Count
+            $all = @(& $Start 2>&1)
+            $errs = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] }).Count | Should -Be 0
+            $errs.Count | Should -Be 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'ChildProcessStartFailed*'
+            foreach ($pattern in $MessagePattern) { "$($errs[0])" | Should -Match $pattern }
+            @(Get-ChildProcess).Count | Should -Be $before -Because 'a failed start tracks nothing'
+        }
+    }
+    AfterEach { Clear-TestProcess }
+
+    It '-GracePeriod without -Daemon is refused (ChildProcessStartFailed naming -Daemon); with -Daemon it is taken' {
+        Assert-StartFailed -Start { Start-ChildProcess -FilePath sleep -ArgumentList 300 -GracePeriod 2 } -MessagePattern '-GracePeriod', '-Daemon'
+        Assert-StartFailed -Start { Start-ChildProcess { 'x' } -GracePeriod 2 -Daemon:$false } -MessagePattern '-Daemon'
+        $d = Start-ChildProcess -FilePath sleep -ArgumentList 300 -GracePeriod 2 -Daemon
+        $d.Daemon | Should -BeTrue
+        $d.DaemonGracePeriod | Should -Be ([timespan]::FromSeconds(2))
+    }
+
+    It '-Name with a control character (<What>) is a parameter validation error and starts nothing' -TestCases @(
+        @{ What = 'newline'; Name = "evil`n[INFO/MainProcess] forged" }
+        @{ What = 'carriage return'; Name = "a`rb" }
+        @{ What = 'tab'; Name = "a`tb" }
+        @{ What = 'escape'; Name = "a$([char]27)[31mb" }
+    ) {
+        { Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name $Name } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        @(Get-ChildProcess).Count | Should -Be 0
+    }
+
+    It 'a name with spaces and punctuation is still fine' {
+        (Start-ChildProcess -FilePath true -Name 'my worker #1 (w[1])').Name | Should -Be 'my worker #1 (w[1])'
+    }
+
+    It 'a scriptblock with no statements (<What>) is refused as {} is' -TestCases @(
+        @{ What = 'empty'; Block = {} }
+        @{ What = 'only a comment'; Block = { # only a comment
+            } }
+        @{ What = 'only a param block'; Block = { param($x) } }
+        @{ What = 'empty named blocks'; Block = { begin { } process { } end { } } }
+        @{ What = 'from text, only a comment'; Block = [scriptblock]::Create('<# nothing #>') }
+    ) {
+        Assert-StartFailed -Start { Start-ChildProcess -ScriptBlock $Block } -MessagePattern '(?i)empty|nothing to run'
+    }
+
+    It 'a scriptblock with a param block and a statement runs' {
+        $p = Start-ChildProcess { param($x) "got $x" } -ArgumentList 5
+        Wait-ChildProcess $p -Timeout 60
+        Receive-ChildProcess $p | Should -Be 'got 5'
+    }
+
+    It 'Wait-ChildProcess -Timeout +Infinity waits without limit; NaN and negative stay refused' {
+        $p = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'sleep 0.3'
+        Wait-ChildProcess $p -Timeout ([double]::PositiveInfinity) -ErrorVariable ev
+        $ev.Count | Should -Be 0
+        $p.IsAlive | Should -BeFalse
+        { Wait-ChildProcess $p -Timeout ([double]::NaN) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { Wait-ChildProcess $p -Timeout -0.5 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+        { Wait-ChildProcess $p -Timeout ([double]::NegativeInfinity) } | Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+    }
+}

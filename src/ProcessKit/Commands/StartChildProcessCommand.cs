@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Management.Automation.Language;
 
 namespace ProcessKit.Commands
 {
@@ -42,12 +43,14 @@ namespace ProcessKit.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ValidateNoControlCharacters]
         public string? Name { get; set; }
 
         [Parameter]
         public SwitchParameter Daemon { get; set; }
 
-        /// <summary>For a daemon: seconds between SIGTERM and SIGKILL when its session ends.</summary>
+        /// <summary>For a daemon: seconds between SIGTERM and SIGKILL when its session ends. Refused without
+        /// -Daemon, where it would mean nothing (Stop-ChildProcess has its own -GracePeriod).</summary>
         [Parameter]
         [ValidateRange(0.0, 3600.0)]
         public double GracePeriod { get; set; } = ChildProcess.DefaultDaemonGracePeriod.TotalSeconds;
@@ -100,6 +103,10 @@ namespace ProcessKit.Commands
         /// <see cref="ChildStartException"/> on the first problem.</summary>
         private SpawnRequest BuildRequest()
         {
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(GracePeriod)) && !Daemon.IsPresent)
+            {
+                throw new ChildStartException("-GracePeriod applies only to a -Daemon child (the time its session's end gives it between SIGTERM and SIGKILL); to give a child time when stopping it, use Stop-ChildProcess -GracePeriod.");
+            }
             bool redirected = RedirectStandardOutput != null || RedirectStandardError != null;
             if (UseConsole.IsPresent && redirected)
             {
@@ -141,7 +148,7 @@ namespace ProcessKit.Commands
 
         private (string File, IReadOnlyList<string> Args, string Command) ScriptBlockCommand()
         {
-            if (ScriptBlock is null || string.IsNullOrWhiteSpace(ScriptBlock.ToString()))
+            if (ScriptBlock is null || HasNoStatements(ScriptBlock))
             {
                 throw new ChildStartException("The scriptblock is null or empty: there is nothing to run.");
             }
@@ -152,6 +159,18 @@ namespace ProcessKit.Commands
             }
             string body = ScriptBlock.ToString().Trim();
             return (file, args, "{ " + (body.Length > CommandDisplayChars ? body.Substring(0, CommandDisplayChars - 3) + "..." : body) + " }");
+        }
+
+        /// <summary>{}, { # a comment } and { param($x) } alike: nothing would run but a pwsh that starts and exits.</summary>
+        private static bool HasNoStatements(ScriptBlock scriptBlock)
+        {
+            var ast = scriptBlock.Ast as ScriptBlockAst ?? (scriptBlock.Ast as FunctionDefinitionAst)?.Body;
+            if (ast is null)
+            {
+                return string.IsNullOrWhiteSpace(scriptBlock.ToString());
+            }
+            // Its own named blocks (begin, process, end, dynamicparam, clean), not those of scriptblocks inside it.
+            return !ast.FindAll(a => a is NamedBlockAst block && block.Parent == ast && block.Statements.Count > 0, searchNestedScriptBlocks: false).Any();
         }
 
         /// <summary>A scriptblock child reads its payload from stdin: framed records when its stdout is captured,

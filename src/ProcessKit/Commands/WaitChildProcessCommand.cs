@@ -15,9 +15,10 @@ namespace ProcessKit.Commands
     {
         private readonly List<ChildProcess> _selected = new List<ChildProcess>();
 
-        /// <summary>Seconds; fractions allowed; 0 polls; absent waits forever.</summary>
+        /// <summary>Seconds; fractions allowed; 0 polls; absent or +Infinity waits forever. NaN is refused (below
+        /// the range, as double.CompareTo orders it), and so is a negative value.</summary>
         [Parameter]
-        [ValidateRange(0.0, double.MaxValue)]
+        [ValidateRange(0.0, double.PositiveInfinity)]
         public double Timeout { get; set; } = -1;
 
         [Parameter]
@@ -44,7 +45,7 @@ namespace ProcessKit.Commands
                 return;
             }
             Task all = Any ? Task.WhenAny(_selected.Select(c => c.Exited)) : Task.WhenAll(_selected.Select(c => c.Exited));
-            int ms = !MyInvocation.BoundParameters.ContainsKey(nameof(Timeout))
+            int ms = !MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) || double.IsPositiveInfinity(Timeout)
                 ? System.Threading.Timeout.Infinite
                 : (int)Math.Min(int.MaxValue, Math.Ceiling(Timeout * 1000));
             try
