@@ -155,7 +155,7 @@ namespace ProcessKit.Commands
             var (file, args) = ScriptBlockLauncher.PwshCommand();
             if (!Path.IsPathRooted(file))
             {
-                file = Paths.Program(file, System.Environment.GetEnvironmentVariable("PATH"));
+                file = Paths.Program(file, System.Environment.GetEnvironmentVariable(PathVariable));
             }
             string body = ScriptBlock.ToString().Trim();
             return (file, args, "{ " + (body.Length > CommandDisplayChars ? body.Substring(0, CommandDisplayChars - 3) + "..." : body) + " }");
