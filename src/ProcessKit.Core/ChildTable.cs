@@ -44,14 +44,17 @@ namespace ProcessKit
             return string.IsNullOrEmpty(parent) ? $"Process-{n}" : $"{parent}:{n}";
         }
 
-        /// <summary>The child with this pid. A pid can be reused after ~pid_max starts, so several tracked children may
-        /// share one: the running one wins, else the newest.</summary>
+        /// <summary>The child with process id <paramref name="id"/>. Pids are reused (pid_max may be 32768), so an
+        /// exited child can share its id with a running one: the running child wins (there is at most one), and among
+        /// exited ones the newest (the last started), the one a user most likely means.</summary>
         public ChildProcess? FindById(int id)
         {
+            ChildProcess[] withId;
             lock (_sync)
             {
-                return _children.LastOrDefault(c => c.Id == id && c.IsAlive) ?? _children.LastOrDefault(c => c.Id == id);
+                withId = _children.Where(c => c.Id == id).ToArray();
             }
+            return withId.LastOrDefault(c => c.IsAlive) ?? withId.LastOrDefault();
         }
 
         /// <summary>The number the next start takes (called under <see cref="StartSync"/>); throws once the session ended.</summary>

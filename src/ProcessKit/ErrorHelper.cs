@@ -17,10 +17,12 @@ namespace ProcessKit.Commands
         public static ErrorRecord ChildNotFound(string what, object target) =>
             new ErrorRecord(new ItemNotFoundException($"No child process of this session matches {what}."), NotFound, ErrorCategory.ObjectNotFound, target);
 
-        public static ErrorRecord StartFailure(string message, object? target, Exception? inner = null) =>
-            new ErrorRecord(new ChildStartException(message), StartFailed, ErrorCategory.InvalidOperation, target)
+        /// <summary>The start failure as the core reported it: the exception keeps its OS error code
+        /// (<see cref="ChildStartException.OsError"/>), and the message names it, so scripts can test either.</summary>
+        public static ErrorRecord StartFailure(ChildStartException e, object? target) =>
+            new ErrorRecord(e, StartFailed, ErrorCategory.InvalidOperation, target)
             {
-                ErrorDetails = inner is null ? null : new ErrorDetails(message),
+                ErrorDetails = e.OsError == 0 ? null : new ErrorDetails($"{e.Message} (OS error {e.OsError}{(Errno.Name(e.OsError) is string name ? ", " + name : string.Empty)})"),
             };
 
         public static ErrorRecord Timeout(string message, object target) =>

@@ -78,6 +78,19 @@ Describe 'Bad input' {
             Assert-StartFailed -Start { Start-ChildProcess -ScriptBlock ([scriptblock]::Create('')) }
         }
 
+        It 'the start error carries the OS error code in the exception (OsError) and the message: <What>' -TestCases @(
+            @{ What = 'missing program'; Start = { Start-ChildProcess -FilePath /nonexistent/pk-no-such-program }; Code = 2; Name = 'ENOENT' }
+            @{ What = 'missing working directory'; Start = { Start-ChildProcess -FilePath true -WorkingDirectory /nonexistent/pk-wd }; Code = 2; Name = 'ENOENT' }
+            @{ What = 'working directory is a file'; Start = { Start-ChildProcess -FilePath true -WorkingDirectory /etc/hostname }; Code = 20; Name = 'ENOTDIR' }
+            @{ What = 'program is a directory'; Start = { Start-ChildProcess -FilePath /tmp }; Code = 21; Name = 'EISDIR' }
+        ) {
+            $ev = @(& $Start 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+            $ev.Count | Should -Be 1
+            $ev[0].Exception | Should -BeOfType ([ProcessKit.ChildStartException])
+            $ev[0].Exception.OsError | Should -Be $Code
+            "$($ev[0])" | Should -Match "OS error $Code, $Name"
+        }
+
         It 'a failed start is non-terminating: the statements after it run' {
             $reached = $false
             & {

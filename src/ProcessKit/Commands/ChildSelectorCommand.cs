@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -16,70 +17,91 @@ namespace ProcessKit.Commands
 
         [Parameter(ParameterSetName = InputObjectSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
         [ValidateNotNull]
-        public ChildProcess[] InputObject { get; set; } = System.Array.Empty<ChildProcess>();
+        public ChildProcess[] InputObject { get; set; } = Array.Empty<ChildProcess>();
 
         [Parameter(ParameterSetName = SelectorSet, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(ChildNameCompleter))]
         [ValidateNotNullOrEmpty]
-        public string[] Name { get; set; } = System.Array.Empty<string>();
+        public string[] Name { get; set; } = Array.Empty<string>();
 
+        /// <summary>Null or empty is a binding error, as with Get-Process -Id: `-Id $x.Id` with $x null must not
+        /// quietly select nothing, or (Get-ChildProcess) everything.</summary>
         [Parameter(ParameterSetName = SelectorSet, ValueFromPipelineByPropertyName = true)]
-        public int[] Id { get; set; } = System.Array.Empty<int>();
+        [ValidateNotNullOrEmpty]
+        public int[] Id { get; set; } = Array.Empty<int>();
 
-        /// <summary>The children of <paramref name="table"/> named like <paramref name="name"/> (wildcards, any case),
-        /// in start order. Names need not be unique, so this may be several.</summary>
+        /// <summary>The children of <paramref name="table"/> named <paramref name="name"/>, in start order. A name
+        /// equal (any case) to a child's name selects exactly the children with that name, so a name holding wildcard
+        /// characters (<c>w[1]</c>) can still be selected; otherwise it is a wildcard pattern (any case; escapes work, so
+        /// <c>[WildcardPattern]::Escape($name)</c> does too). Names need
+        /// not be unique, so this may be several.</summary>
         internal static List<ChildProcess> Named(ChildTable table, string name)
         {
-            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-            return table.Children.Where(c => pattern.IsMatch(c.Name)).ToList();
+            var children = table.Children;
+            var exact = children.Where(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (exact.Count > 0)
+            {
+                return exact;
+            }
+            try
+            {
+                var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+                return children.Where(c => pattern.IsMatch(c.Name)).ToList();
+            }
+            catch (WildcardPatternException)
+            {
+                return new List<ChildProcess>(); // e.g. "w[" : not a valid pattern, and no child has that name
+            }
+        }
+
+        /// <summary>The children that <paramref name="ids"/> (when given; ids are unique, so they win) or else
+        /// <paramref name="names"/> select, in order, each once. A selector that matches nothing is a
+        /// ChildProcessNotFound written through <paramref name="writeError"/>; a wildcard that matches nothing is
+        /// one only when <paramref name="reportEmptyWildcard"/> (Get-ChildProcess, as Get-Job, stays silent).</summary>
+        internal static List<ChildProcess> Select(ChildTable table, IEnumerable<string>? names, IEnumerable<int>? ids,
+            Action<ErrorRecord> writeError, bool reportEmptyWildcard)
+        {
+            var result = new List<ChildProcess>();
+            var seen = new HashSet<ChildProcess>();
+            if (ids != null)
+            {
+                foreach (int id in ids)
+                {
+                    var child = table.FindById(id);
+                    if (child is null)
+                    {
+                        writeError(ErrorHelper.ChildNotFound($"the id {id}", id));
+                    }
+                    else if (seen.Add(child))
+                    {
+                        result.Add(child);
+                    }
+                }
+                return result;
+            }
+            foreach (string name in names ?? Array.Empty<string>())
+            {
+                var matches = Named(table, name);
+                if (matches.Count == 0 && (reportEmptyWildcard || !WildcardPattern.ContainsWildcardCharacters(name)))
+                {
+                    writeError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
+                }
+                result.AddRange(matches.Where(seen.Add));
+            }
+            return result;
         }
 
         /// <summary>The children this pipeline record selects, in order, each once; writes not-found errors.</summary>
         protected List<ChildProcess> SelectChildren()
         {
-            var result = new List<ChildProcess>();
-            var seen = new HashSet<ChildProcess>();
-            ChildTable table = SessionTables.Current;
-            bool byId = MyInvocation.BoundParameters.ContainsKey(nameof(Id));
-            switch (ParameterSetName)
+            if (ParameterSetName == SelectorSet)
             {
-                case SelectorSet when !byId:
-                    foreach (string name in Name)
-                    {
-                        var matches = Named(table, name);
-                        if (matches.Count == 0)
-                        {
-                            WriteError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
-                        }
-                        result.AddRange(matches.Where(seen.Add));
-                    }
-                    break;
-                case SelectorSet:
-                    foreach (int id in Id)
-                    {
-                        var child = table.FindById(id);
-                        if (child is null)
-                        {
-                            WriteError(ErrorHelper.ChildNotFound($"the id {id}", id));
-                        }
-                        else if (seen.Add(child))
-                        {
-                            result.Add(child);
-                        }
-                    }
-                    break;
-                default:
-                    foreach (var child in InputObject)
-                    {
-                        if (child != null && seen.Add(child))
-                        {
-                            result.Add(child);
-                        }
-                    }
-                    break;
+                bool byId = MyInvocation.BoundParameters.ContainsKey(nameof(Id));
+                return Select(SessionTables.Current, Name, byId ? Id : null, WriteError, reportEmptyWildcard: true);
             }
-            return result;
+            var seen = new HashSet<ChildProcess>();
+            return InputObject.Where(c => c != null && seen.Add(c)).ToList();
         }
     }
 }

@@ -1,9 +1,9 @@
-using System.Linq;
 using System.Management.Automation;
 
 namespace ProcessKit.Commands
 {
-    /// <summary>Python's <c>active_children()</c>, but also the exited ones until they are removed.</summary>
+    /// <summary>Python's <c>active_children()</c>, but also the exited ones until they are removed. Without
+    /// arguments, every tracked child; a wildcard that matches nothing is silent (as Get-Job).</summary>
     [Cmdlet(VerbsCommon.Get, "ChildProcess")]
     [OutputType(typeof(ChildProcess))]
     public sealed class GetChildProcessCommand : PSCmdlet
@@ -14,44 +14,21 @@ namespace ProcessKit.Commands
         [ValidateNotNullOrEmpty]
         public string[]? Name { get; set; }
 
-        /// <summary>Wins over -Name when both are given (a piped object with both properties): ids are unique.</summary>
+        /// <summary>Wins over -Name when both are given (a piped object with both properties): ids are unique.
+        /// Null or empty is a binding error: `-Id $x.Id` with $x null must not list every child.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
         public int[]? Id { get; set; }
 
         protected override void ProcessRecord()
         {
             ChildTable table = SessionTables.Current;
-            if (Name != null && Id is null)
-            {
-                foreach (string name in Name)
-                {
-                    var matches = ChildSelectorCommand.Named(table, name);
-                    if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-                    {
-                        WriteError(ErrorHelper.ChildNotFound($"the name '{name}'", name));
-                    }
-                    WriteObject(matches, enumerateCollection: true);
-                }
-            }
-            else if (Id != null)
-            {
-                foreach (int id in Id)
-                {
-                    var child = table.FindById(id);
-                    if (child is null)
-                    {
-                        WriteError(ErrorHelper.ChildNotFound($"the id {id}", id));
-                    }
-                    else
-                    {
-                        WriteObject(child);
-                    }
-                }
-            }
-            else
+            if (Name is null && Id is null)
             {
                 WriteObject(table.Children, enumerateCollection: true);
+                return;
             }
+            WriteObject(ChildSelectorCommand.Select(table, Name, Id, WriteError, reportEmptyWildcard: false), enumerateCollection: true);
         }
     }
 }

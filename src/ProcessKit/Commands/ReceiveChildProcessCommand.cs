@@ -12,7 +12,7 @@ namespace ProcessKit.Commands
     /// every selected child at once, until all of them have exited and their pipes reached end of file.</summary>
     [Cmdlet(VerbsCommunications.Receive, "ChildProcess", DefaultParameterSetName = InputObjectSet)]
     [OutputType(typeof(object))]
-    public sealed class ReceiveChildProcessCommand : ChildSelectorCommand, IDisposable
+    public sealed class ReceiveChildProcessCommand : CancellableChildCommand
     {
         /// <summary>After exit, how long -Wait gives the pipes to reach end of file: a grandchild that inherited
         /// them may keep them open for ever, and must not hang the receive.</summary>
@@ -25,7 +25,6 @@ namespace ProcessKit.Commands
         /// <summary>Id of the error written when a scriptblock child's objects could not be kept (spill file unwritable).</summary>
         internal const string OutputLost = "ChildProcessOutputLost";
 
-        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
         private readonly List<ChildProcess> _waitFor = new List<ChildProcess>();
 
         [Parameter]
@@ -90,9 +89,6 @@ namespace ProcessKit.Commands
             Stream();
         }
 
-        protected override void StopProcessing() => _cancel.Cancel();
-
-        public void Dispose() => _cancel.Dispose();
 
         /// <summary>A consuming read of everything there is now, the line still being written included.</summary>
         private void EmitAvailable(ChildProcess child)
@@ -180,9 +176,9 @@ namespace ProcessKit.Commands
         {
             try
             {
-                Task.WaitAll(_waitFor.Select(c => c.Exited).ToArray(), _cancel.Token);
+                Task.WaitAll(_waitFor.Select(c => c.Exited).ToArray(), Cancellation);
                 Task.WhenAll(_waitFor.SelectMany(c => new[] { c.Records.Completion, c.StandardOutput.Completion, c.StandardError.Completion }))
-                    .Wait(PipeDrainAfterExit, _cancel.Token);
+                    .Wait(PipeDrainAfterExit, Cancellation);
                 return true;
             }
             catch (OperationCanceledException)
@@ -262,7 +258,7 @@ namespace ProcessKit.Commands
                 try
                 {
                     int ms = timeout is TimeSpan t ? (int)Math.Max(0, Math.Ceiling(t.TotalMilliseconds)) : Timeout.Infinite;
-                    Task.WaitAny(tasks.ToArray(), ms, _cancel.Token);
+                    Task.WaitAny(tasks.ToArray(), ms, Cancellation);
                 }
                 catch (OperationCanceledException)
                 {

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Management.Automation.Language;
 
 namespace ProcessKit.Commands
 {
@@ -15,8 +16,12 @@ namespace ProcessKit.Commands
     {
         private const string ScriptBlockSet = "ScriptBlock";
         private const string FilePathSet = "FilePath";
+        /// <summary>How much of a scriptblock's text Command shows: enough to recognise it in a table.</summary>
+        private const int CommandDisplayChars = 60;
+        private const string PathVariable = "PATH";
 
         private readonly List<object?> _input = new List<object?>();
+        private StartPathResolver? _paths;
         private bool _sawInput;
 
         [Parameter(ParameterSetName = ScriptBlockSet, Mandatory = true, Position = 0)]
@@ -38,12 +43,14 @@ namespace ProcessKit.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ValidateNoControlCharacters]
         public string? Name { get; set; }
 
         [Parameter]
         public SwitchParameter Daemon { get; set; }
 
-        /// <summary>For a daemon: seconds between SIGTERM and SIGKILL when its session ends.</summary>
+        /// <summary>For a daemon: seconds between SIGTERM and SIGKILL when its session ends. Refused without
+        /// -Daemon, where it would mean nothing (Stop-ChildProcess has its own -GracePeriod).</summary>
         [Parameter]
         [ValidateRange(0.0, 3600.0)]
         public double GracePeriod { get; set; } = ChildProcess.DefaultDaemonGracePeriod.TotalSeconds;
@@ -67,6 +74,8 @@ namespace ProcessKit.Commands
         [Parameter]
         public SwitchParameter UseConsole { get; set; }
 
+        private StartPathResolver Paths => _paths ??= new StartPathResolver(this);
+
         protected override void ProcessRecord()
         {
             if (MyInvocation.ExpectingInput || MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)))
@@ -78,26 +87,15 @@ namespace ProcessKit.Commands
 
         protected override void EndProcessing()
         {
-            ChildTable table = SessionTables.Current;
             string target = ParameterSetName == FilePathSet ? FilePath : "scriptblock";
             try
             {
-                SpawnRequest request = ParameterSetName == FilePathSet ? ProgramRequest() : ScriptBlockRequest();
-                ApplyCommonOptions(request);
-                if (request.Kind == ChildKind.ScriptBlock)
-                {
-                    ScriptBlockLauncher.Prepare(request, ScriptBlock!, ArgumentList?.Cast<object>().ToArray(), _sawInput ? _input : null, SessionState);
-                }
-                else
-                {
-                    request.StandardInput = StandardInputFor(request);
-                }
-                WriteObject(ChildSupervisor.Default.Start(table, Name, request));
+                WriteObject(ChildSupervisor.Default.Start(SessionTables.Current, Name, BuildRequest()));
             }
             catch (ChildStartException e)
             {
                 ProcessLog.Error($"failed to start {target}: {e.Message}");
-                WriteError(ErrorHelper.StartFailure(e.Message, target));
+                WriteError(ErrorHelper.StartFailure(e, target));
             }
             catch (UsingVariableException e)
             {
@@ -106,71 +104,84 @@ namespace ProcessKit.Commands
             }
         }
 
-        private SpawnRequest ProgramRequest()
+        /// <summary>Every parameter resolved and checked, in the order a user reads them; throws
+        /// <see cref="ChildStartException"/> on the first problem.</summary>
+        private SpawnRequest BuildRequest()
         {
-            string program = ResolveProgram(FilePath);
-            var args = (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
-            return new SpawnRequest(program, args, ResolveWorkingDirectory())
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(GracePeriod)) && !Daemon.IsPresent)
             {
-                Kind = ChildKind.Program,
-                Command = string.Join(" ", new[] { program }.Concat(args.Select(Quote))),
+                throw new ChildStartException("-GracePeriod applies only to a -Daemon child (the time its session's end gives it between SIGTERM and SIGKILL); to give a child time when stopping it, use Stop-ChildProcess -GracePeriod.");
+            }
+            bool redirected = RedirectStandardOutput != null || RedirectStandardError != null;
+            if (UseConsole.IsPresent && redirected)
+            {
+                throw new ChildStartException("-UseConsole cannot be combined with -RedirectStandardOutput or -RedirectStandardError.");
+            }
+            ChildKind kind = ParameterSetName == FilePathSet ? ChildKind.Program : ChildKind.ScriptBlock;
+            var environment = BuildEnvironment(kind);
+            var (file, args, command) = kind == ChildKind.Program ? ProgramCommand(environment) : ScriptBlockCommand();
+            string directory = Paths.WorkingDirectory(WorkingDirectory);
+            OutputMode mode = UseConsole.IsPresent ? OutputMode.Console : redirected ? OutputMode.File : OutputMode.Capture;
+            // The other stream of a redirected one stays captured.
+            OutputTarget? stdout = RedirectStandardOutput is null ? null : Paths.OutputFile(RedirectStandardOutput);
+            OutputTarget? stderr = RedirectStandardError is null ? null : Paths.OutputFile(RedirectStandardError);
+            (file, args) = FifoRedirect.Apply(file, args, stdout, stderr);
+            var request = new SpawnRequest(file, args, directory)
+            {
+                Kind = kind,
+                Command = command,
+                Daemon = Daemon.IsPresent,
+                DaemonGracePeriod = TimeSpan.FromSeconds(GracePeriod),
+                Environment = environment,
+                OutputMode = mode,
+                StandardOutputPath = stdout is { WaitsForReader: false } ? stdout.Path : null,
+                StandardErrorPath = stderr is { WaitsForReader: false } ? stderr.Path : null,
+                StandardInput = kind == ChildKind.Program && _sawInput ? ProgramInput.AsText(_input) : null,
             };
+            if (kind == ChildKind.ScriptBlock)
+            {
+                // Its records channel and its payload (script, arguments, $using: values, input) on stdin.
+                ScriptBlockLauncher.Prepare(request, ScriptBlock!, ArgumentList?.Cast<object>().ToArray(), _sawInput ? _input : null, SessionState);
+            }
+            return request;
         }
 
-        private SpawnRequest ScriptBlockRequest()
+        /// <summary>A bare program name is searched on the child's PATH, as Python's subprocess does: the PATH
+        /// -Environment gives it, else the session's (also when -Environment removes PATH: the program must still be
+        /// found somewhere, and the child's own lookups are then its business).</summary>
+        private (string File, IReadOnlyList<string> Args, string Command) ProgramCommand(IReadOnlyDictionary<string, string> environment)
         {
-            if (ScriptBlock is null || string.IsNullOrWhiteSpace(ScriptBlock.ToString()))
+            string? searchPath = environment.TryGetValue(PathVariable, out string? childPath) ? childPath : System.Environment.GetEnvironmentVariable(PathVariable);
+            string program = Paths.Program(FilePath, searchPath);
+            var args = (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
+            return (program, args, string.Join(" ", new[] { program }.Concat(args.Select(Quote))));
+        }
+
+        private (string File, IReadOnlyList<string> Args, string Command) ScriptBlockCommand()
+        {
+            if (ScriptBlock is null || HasNoStatements(ScriptBlock))
             {
                 throw new ChildStartException("The scriptblock is null or empty: there is nothing to run.");
             }
             var (file, args) = ScriptBlockLauncher.PwshCommand();
             if (!Path.IsPathRooted(file))
             {
-                file = ResolveProgram(file);
+                file = Paths.Program(file, System.Environment.GetEnvironmentVariable(PathVariable));
             }
             string body = ScriptBlock.ToString().Trim();
-            return new SpawnRequest(file, args, ResolveWorkingDirectory())
-            {
-                Kind = ChildKind.ScriptBlock,
-                Command = "{ " + (body.Length > 60 ? body.Substring(0, 57) + "..." : body) + " }",
-            };
+            return (file, args, "{ " + (body.Length > CommandDisplayChars ? body.Substring(0, CommandDisplayChars - 3) + "..." : body) + " }");
         }
 
-        /// <summary>A program gets the pipeline input as lines of text, as a native command in a PowerShell pipeline
-        /// does; without input, /dev/null. (A scriptblock child's payload: <see cref="ScriptBlockLauncher.Prepare"/>.)</summary>
-        private byte[]? StandardInputFor(SpawnRequest request)
+        /// <summary>{}, { # a comment } and { param($x) } alike: nothing would run but a pwsh that starts and exits.</summary>
+        private static bool HasNoStatements(ScriptBlock scriptBlock)
         {
-            if (!_sawInput)
+            var ast = scriptBlock.Ast as ScriptBlockAst ?? (scriptBlock.Ast as FunctionDefinitionAst)?.Body;
+            if (ast is null)
             {
-                return null;
+                return string.IsNullOrWhiteSpace(scriptBlock.ToString());
             }
-            var text = new System.Text.StringBuilder();
-            foreach (object? item in _input)
-            {
-                text.Append(item is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(item)).Append('\n');
-            }
-            return new System.Text.UTF8Encoding(false).GetBytes(text.ToString());
-        }
-
-        private void ApplyCommonOptions(SpawnRequest request)
-        {
-            request.Daemon = Daemon.IsPresent;
-            request.DaemonGracePeriod = TimeSpan.FromSeconds(GracePeriod);
-            request.Environment = BuildEnvironment(request.Kind);
-            if (UseConsole.IsPresent)
-            {
-                request.OutputMode = OutputMode.Console;
-            }
-            if (RedirectStandardOutput != null || RedirectStandardError != null)
-            {
-                if (UseConsole.IsPresent)
-                {
-                    throw new ChildStartException("-UseConsole cannot be combined with -RedirectStandardOutput or -RedirectStandardError.");
-                }
-                request.OutputMode = OutputMode.File;
-                request.StandardOutputPath = RedirectStandardOutput is null ? null : ResolveOutputFile(RedirectStandardOutput);
-                request.StandardErrorPath = RedirectStandardError is null ? null : ResolveOutputFile(RedirectStandardError); // the other stream stays captured
-            }
+            // Its own named blocks (begin, process, end, dynamicparam, clean), not those of scriptblocks inside it.
+            return !ast.FindAll(a => a is NamedBlockAst block && block.Parent == ast && block.Statements.Count > 0, searchNestedScriptBlocks: false).Any();
         }
 
         /// <summary>The session's environment, with -Environment applied ($null removes) and the log level handed on.</summary>
@@ -186,55 +197,6 @@ namespace ProcessKit.Commands
                 }
             }
             return ChildEnvironment.Build(System.Environment.GetEnvironmentVariables(), overrides, kind == ChildKind.ScriptBlock ? ProcessLog.Level : null);
-        }
-
-        /// <summary>A path (relative to the PowerShell location, PowerShell drives allowed) or a bare name searched on
-        /// PATH, then in the location.</summary>
-        private string ResolveProgram(string file)
-        {
-            string location = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-            string candidate = ProgramLocator.HasDirectory(file) ? GetUnresolvedProviderPathFromPSPath(file) : file;
-            return ProgramLocator.Resolve(candidate, location, System.Environment.GetEnvironmentVariable("PATH"), ChildSupervisor.Default.IsExecutable);
-        }
-
-        private string ResolveWorkingDirectory()
-        {
-            string dir = WorkingDirectory is null
-                ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
-                : GetUnresolvedProviderPathFromPSPath(WorkingDirectory);
-            if (!Directory.Exists(dir))
-            {
-                throw File.Exists(dir)
-                    ? new ChildStartException($"Cannot start in working directory '{dir}': Not a directory.", 20)
-                    : new ChildStartException($"Cannot start in working directory '{dir}': No such file or directory.", 2);
-            }
-            return dir;
-        }
-
-        private string ResolveOutputFile(string path)
-        {
-            string full = GetUnresolvedProviderPathFromPSPath(path);
-            string? dir = Path.GetDirectoryName(full);
-            if (string.IsNullOrEmpty(dir) || !Directory.Exists(dir))
-            {
-                throw new ChildStartException($"Cannot redirect output to '{full}': the folder '{dir}' does not exist.", 2);
-            }
-            if (Directory.Exists(full))
-            {
-                throw new ChildStartException($"Cannot redirect output to '{full}': it is a directory.", 21);
-            }
-            try
-            {
-                // Checked here, without truncating, so the error names the file and not the program.
-                using (new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite))
-                {
-                }
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw new ChildStartException($"Cannot redirect output to '{full}': {e.Message}");
-            }
-            return full;
         }
 
         private static string Quote(string arg) =>

@@ -8,9 +8,8 @@ namespace ProcessKit.Commands
     /// with -Force, <c>kill()</c>. Returns once the child has exited; an exited child is left as it is.</summary>
     [Cmdlet(VerbsLifecycle.Stop, "ChildProcess", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true)]
     [OutputType(typeof(ChildProcess))]
-    public sealed class StopChildProcessCommand : ChildSelectorCommand, IDisposable
+    public sealed class StopChildProcessCommand : CancellableChildCommand
     {
-        private readonly System.Threading.CancellationTokenSource _cancel = new System.Threading.CancellationTokenSource();
         private readonly List<ChildProcess> _toStop = new List<ChildProcess>();
 
         [Parameter]
@@ -42,15 +41,11 @@ namespace ProcessKit.Commands
         /// that ignore SIGTERM takes one grace period, not 100.</summary>
         protected override void EndProcessing()
         {
-            ChildSupervisor.Default.Stop(_toStop, Force, _ => TimeSpan.FromSeconds(GracePeriod), Force ? "Stop-ChildProcess -Force" : "Stop-ChildProcess", null, _cancel.Token);
+            ChildSupervisor.Default.Stop(_toStop, Force, _ => TimeSpan.FromSeconds(GracePeriod), Force ? "Stop-ChildProcess -Force" : "Stop-ChildProcess", null, Cancellation);
             if (PassThru)
             {
                 WriteObject(_toStop, enumerateCollection: true);
             }
         }
-
-        protected override void StopProcessing() => _cancel.Cancel();
-
-        public void Dispose() => _cancel.Dispose();
     }
 }

@@ -11,14 +11,14 @@ namespace ProcessKit.Commands
     /// promptly by Ctrl+C, and never stopping anything on timeout.</summary>
     [Cmdlet(VerbsLifecycle.Wait, "ChildProcess", DefaultParameterSetName = InputObjectSet)]
     [OutputType(typeof(ChildProcess))]
-    public sealed class WaitChildProcessCommand : ChildSelectorCommand, IDisposable
+    public sealed class WaitChildProcessCommand : CancellableChildCommand
     {
         private readonly List<ChildProcess> _selected = new List<ChildProcess>();
-        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
 
-        /// <summary>Seconds; fractions allowed; 0 polls; absent waits forever.</summary>
+        /// <summary>Seconds; fractions allowed; 0 polls; absent or +Infinity waits forever. NaN is refused (below
+        /// the range, as double.CompareTo orders it), and so is a negative value.</summary>
         [Parameter]
-        [ValidateRange(0.0, double.MaxValue)]
+        [ValidateRange(0.0, double.PositiveInfinity)]
         public double Timeout { get; set; } = -1;
 
         [Parameter]
@@ -45,12 +45,12 @@ namespace ProcessKit.Commands
                 return;
             }
             Task all = Any ? Task.WhenAny(_selected.Select(c => c.Exited)) : Task.WhenAll(_selected.Select(c => c.Exited));
-            int ms = !MyInvocation.BoundParameters.ContainsKey(nameof(Timeout))
+            int ms = !MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) || double.IsPositiveInfinity(Timeout)
                 ? System.Threading.Timeout.Infinite
                 : (int)Math.Min(int.MaxValue, Math.Ceiling(Timeout * 1000));
             try
             {
-                all.Wait(ms, _cancel.Token);
+                all.Wait(ms, Cancellation);
             }
             catch (OperationCanceledException)
             {
@@ -71,9 +71,5 @@ namespace ProcessKit.Commands
                 }
             }
         }
-
-        protected override void StopProcessing() => _cancel.Cancel();
-
-        public void Dispose() => _cancel.Dispose();
     }
 }
