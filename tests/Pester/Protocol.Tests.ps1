@@ -55,6 +55,8 @@ Describe 'Child protocol' {
             $p = Start-ChildProcess { Get-Item /nonexistent -ErrorAction Stop }
             $e = Receive-ChildProcess $p -Wait 2>&1 | Select-Object -First 1
             $e.FullyQualifiedErrorId | Should -BeExactly 'PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand'
+            # Receive -Wait streams, so Select -First 1 may return before the child has exited.
+            Wait-ChildProcess $p -Timeout 60
             Get-ChildExitCode $p | Should -Be 1
         }
 
