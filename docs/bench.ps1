@@ -380,9 +380,18 @@ def case5(reps):
         'process_kill': stop_ms(process, lambda p: (p.kill(), p.join()), reps),
     }
 
+def double(x):
+    return x * 2
+
+def case7(n, reps):
+    def body():
+        with mp.get_context('spawn').Pool(2) as pl:
+            pl.map(double, range(n), chunksize=1)
+    return {'map': median_ms(body, reps, n)}
+
 if __name__ == '__main__':
     case, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
-    result = {'case1': case1, 'case2': case2, 'case3': case3, 'case4': case4, 'case5': case5}[case](*args)
+    result = {'case1': case1, 'case2': case2, 'case3': case3, 'case4': case4, 'case5': case5, 'case7': case7}[case](*args)
     print(json.dumps(result))
 '@
 $pythonFile = Join-Path ([IO.Path]::GetTempPath()) "processkit-bench-$PID.py"
@@ -676,6 +685,80 @@ try {
             $notes.Add("6d: no processkit-guardian whose parent is this session ($PID) was found (found $($guardians.Count) others).")
         }
         Add-Row $case $d ('{0} (+{1:N2} ms)' -f (Format-Ms $d), ($d - $p)) 'Start-ChildProcess without -Daemon' $p (Format-Ms $p)
+    } catch { Add-Failure $case 'ProcessKit' $_ } finally { Clear-Bench }
+
+    # ----------------------------------------------------------------------------------------------
+    # 7. The pool: Python's Pool.map for PowerShell
+    # ----------------------------------------------------------------------------------------------
+    $case = '7a. pool: 2,000 trivial items on 2 workers, start-up included (per item)'
+    Write-Case $case
+    try {
+        $items = 1..2000
+        $times = Measure-Interleaved ([ordered]@{
+            'ProcessKit' = { $null = $items | Invoke-ChildProcessPool { $_ * 2 } -ThrottleLimit 2 }
+            'ForEach-Object -Parallel -ThrottleLimit 2' = { $null = $items | ForEach-Object -Parallel { $_ * 2 } -ThrottleLimit 2 }
+        }) -Reps 3 -PerRun $items.Count -Case $case
+        Add-TimeRows $case $times
+        $py = Invoke-PythonCase 'case7' @(2000, 3)
+        if ($py -and $times.Contains('ProcessKit')) {
+            Add-Row $case $times['ProcessKit'] (Format-Ms $times['ProcessKit']) 'python Pool(2).map(f, items, chunksize=1) (spawn, start-up included)' $py.map (Format-Ms $py.map)
+        }
+    } catch { Add-Failure $case 'ProcessKit' $_ } finally { Clear-Bench }
+
+    $case = '7b. pool: 2,000 trivial items on a warm pool of 2 (per item)'
+    Write-Case $case
+    try {
+        $warm = New-ChildProcessPool -ThrottleLimit 2
+        $null = 1..2 | Invoke-ChildProcessPool { Start-Sleep -Milliseconds 200 } -Pool $warm -BatchSize 1
+        $times = Measure-Interleaved ([ordered]@{
+            'ProcessKit' = { $null = $items | Invoke-ChildProcessPool { $_ * 2 } -Pool $warm }
+            'ForEach-Object -Parallel -ThrottleLimit 2' = { $null = $items | ForEach-Object -Parallel { $_ * 2 } -ThrottleLimit 2 }
+        }) -Reps 3 -PerRun $items.Count -Case $case
+        Add-TimeRows $case $times
+    } catch { Add-Failure $case 'ProcessKit' $_ } finally { if ($warm) { Remove-ChildProcessPool $warm -Force }; Clear-Bench }
+
+    $case = '7c. pool: 4 CPU-heavy items (~1 s of CPU each), 2 workers vs 1'
+    Write-Case $case
+    try {
+        # Calibrated here: the loop count that takes about one second of this machine's CPU.
+        $probe = [Diagnostics.Stopwatch]::StartNew(); $s = 0; foreach ($i in 1..200000) { $s += $i }; $probe.Stop()
+        $n = [int] (200000 * 1000 / [Math]::Max(1, $probe.Elapsed.TotalMilliseconds))
+        $burn = { param($x, $n) $s = 0; foreach ($i in 1..$n) { $s += $i }; $s }
+        $one = New-ChildProcessPool -ThrottleLimit 1
+        $two = New-ChildProcessPool -ThrottleLimit 2
+        $null = 1..2 | Invoke-ChildProcessPool { Start-Sleep -Milliseconds 200 } -Pool $two -BatchSize 1
+        $null = 1 | Invoke-ChildProcessPool { 1 } -Pool $one
+        $times = Measure-Interleaved ([ordered]@{
+            'ProcessKit' = { $null = 1..4 | Invoke-ChildProcessPool $burn -ArgumentList $n -Pool $two -BatchSize 1 }
+            '1 worker (the same pool code)' = { $null = 1..4 | Invoke-ChildProcessPool $burn -ArgumentList $n -Pool $one -BatchSize 1 }
+        }) -Reps 2 -Case $case
+        Add-TimeRows $case $times
+    } catch { Add-Failure $case 'ProcessKit' $_ } finally { foreach ($x in $one, $two) { if ($x) { Remove-ChildProcessPool $x -Force } }; Clear-Bench }
+
+    $case = '7d. pool: session memory per worker and per queued item'
+    Write-Case $case
+    try {
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+        $heap0 = [GC]::GetTotalMemory($true); $rss0 = (Get-RssKiB $PID) * 1KB
+        $mem = New-ChildProcessPool -ThrottleLimit 2
+        $null = 1..2 | Invoke-ChildProcessPool { Start-Sleep -Milliseconds 200 } -Pool $mem -BatchSize 1
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+        $perWorker = ([GC]::GetTotalMemory($true) - $heap0) / 2
+        $workerRss = (Get-Median @($mem.Workers | ForEach-Object { Get-RssKiB $_.Id })) * 1KB
+        Add-Row "$case`: session heap per worker; the worker's own RSS" $perWorker ('{0} in the session; {1} RSS each worker' -f (Format-Bytes $perWorker), (Format-Bytes $workerRss)) '— (ForEach-Object -Parallel: a runspace per item, in the session)' ([double]::NaN) '—'
+        Remove-ChildProcessPool $mem -Force
+        # Queued items: the one worker sits on item 1 while the producer queues the rest; the heap is read when the
+        # last item is produced (the queue then holds all the others).
+        $q = New-ChildProcessPool -ThrottleLimit 1
+        $null = 1 | Invoke-ChildProcessPool { 1 } -Pool $q
+        $count = 4000
+        [GC]::Collect(); $h0 = [GC]::GetTotalMemory($true)
+        $script:peakHeap = 0
+        $null = 1..$count | ForEach-Object { if ($_ -eq $count) { $script:peakHeap = [GC]::GetTotalMemory($true) }; $_ } |
+            Invoke-ChildProcessPool { if ($_ -eq 1) { Start-Sleep 2 }; $_ } -Pool $q -BatchSize 1
+        $perItem = ($script:peakHeap - $h0) / ($count - 1)
+        Add-Row "7e. pool: session memory per queued item (an int)" $perItem ('{0:N0} bytes' -f $perItem) '— (the queue holds at most 4,096 items)' ([double]::NaN) '—'
+        Remove-ChildProcessPool $q -Force
     } catch { Add-Failure $case 'ProcessKit' $_ } finally { Clear-Bench }
 } finally {
     Clear-Bench
