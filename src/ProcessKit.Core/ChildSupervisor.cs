@@ -23,6 +23,7 @@ namespace ProcessKit
     /// callbacks.</item>
     /// <item>The platform's reap gate of one child (Unix: kill(2) and waitpid(2) only, so a signal never reaches a pid
     /// the kernel may have reused).</item>
+    /// <item><see cref="ProcessLog"/>'s lock, always last: one record's write to the sink, so lines never interleave.</item>
     /// </list>
     /// Nothing that blocks (waits, pipe writes, log writes) runs under any of 2–4.</summary>
     public sealed class ChildSupervisor

@@ -97,26 +97,24 @@ namespace ProcessKit
             Stream sink = path is null
                 ? Console.OpenStandardError()
                 : new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            Use(sink, level, path);
+        }
+
+        public static void Disable() => Use(null, null, null);
+
+        /// <summary>Swaps the sink under the lock and closes the old one after it, outside.</summary>
+        private static void Use(Stream? sink, LogLevel? level, string? path)
+        {
+            Stream? old;
             lock (Sync)
             {
-                _sink?.Dispose();
+                old = _sink;
                 _sink = sink;
                 _level = level;
                 _path = path;
             }
+            old?.Dispose();
             PathChanged?.Invoke(path);
-        }
-
-        public static void Disable()
-        {
-            lock (Sync)
-            {
-                _sink?.Dispose();
-                _sink = null;
-                _level = null;
-                _path = null;
-            }
-            PathChanged?.Invoke(null);
         }
 
         /// <summary>Records of the ring, oldest first; the last <paramref name="last"/> when given.</summary>

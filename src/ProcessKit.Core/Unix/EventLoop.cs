@@ -324,15 +324,22 @@ namespace ProcessKit.Unix
                 }
                 child.Reaped = true;
             }
+            DrainAndDisarm(w);
+            return true;
+        }
+
+        /// <summary>What an exited child leaves: what is already in its pipes goes to its buffers (so a waiter that sees
+        /// the exit also sees the output written before it), and its guardian, if any, is told to leave.</summary>
+        private void DrainAndDisarm(Watched w)
+        {
             Drain(w.Stdout);
             Drain(w.Stderr);
             Drain(w.Records);
-            if (child.LifelineArmed)
+            if (w.Child.LifelineArmed)
             {
-                child.LifelineArmed = false;
-                _lifeline.Disarm(child.Id);
+                w.Child.LifelineArmed = false;
+                _lifeline.Disarm(w.Child.Id);
             }
-            return true;
         }
 
         /// <summary>Peek (WNOWAIT) → drain → disarm the lifeline → reap. The zombie keeps the pid reserved until the
@@ -356,14 +363,7 @@ namespace ProcessKit.Unix
             {
                 return false; // EINTR: look again on the next wake-up
             }
-            Drain(w.Stdout);
-            Drain(w.Stderr);
-            Drain(w.Records);
-            if (child.LifelineArmed)
-            {
-                child.LifelineArmed = false;
-                _lifeline.Disarm(child.Id);
-            }
+            DrainAndDisarm(w);
             int reaped, status, errno;
             lock (child.ReapGate)
             {
