@@ -161,12 +161,19 @@ namespace ProcessKit.Unix
             }
         }
 
-        private void TakeIncoming()
+        /// <summary>Moves newly watched children into the loop's list; true when there were any (they are then checked for
+        /// an exit at once: a child may have exited, and its SIGCHLD come and gone, before it was watched).</summary>
+        private bool TakeIncoming()
         {
             lock (_sync)
             {
+                if (_incoming.Count == 0)
+                {
+                    return false;
+                }
                 _watched.AddRange(_incoming);
                 _incoming.Clear();
+                return true;
             }
         }
 
@@ -190,7 +197,10 @@ namespace ProcessKit.Unix
             var owners = new List<Capture?>();
             while (true)
             {
-                TakeIncoming();
+                if (TakeIncoming())
+                {
+                    ReapExited();
+                }
                 var actions = TakeActions();
                 if (actions != null)
                 {
