@@ -47,6 +47,14 @@ namespace ProcessKit
         /// <summary>The child's descriptor for frames (a pipe set up by the spawner; stdin/stdout/stderr are 0–2).</summary>
         public const int RecordsDescriptor = 3;
 
+        /// <summary>A pool worker's descriptor for requests (the session writes frames to it over time); its stdin stays
+        /// /dev/null, so an item that reads stdin (a native program, [Console]::In) reads end of file, never a frame.</summary>
+        public const int RequestsDescriptor = 4;
+
+        /// <summary>The environment variable that tells a worker its requests descriptor (unset: requests on stdin, as
+        /// over an ssh connection).</summary>
+        public const string RequestsVariable = "PROCESSKIT_REQUESTS_FD";
+
         /// <summary>Serialization depth of arguments, $using: values and output. Start-Job uses 1; 2 keeps one more
         /// level (an object's properties' properties), at a cost still small for ordinary records.</summary>
         public const int SerializationDepth = 2;
@@ -228,6 +236,7 @@ namespace ProcessKit
               .Append("; Prefix = \"`u{1e}PK").Append(Version.ToString(inv)).Append(' ').Append('"')
               .Append("; Depth = ").Append(SerializationDepth.ToString(inv))
               .Append("; RecordsFd = ").Append(RecordsDescriptor.ToString(inv))
+              .Append("; RequestsVariable = '").Append(RequestsVariable).Append('\'')
               .Append("; LogFormat = '").Append(LogLineFormat).Append('\'')
               .Append("; LevelNames = @{ ");
             foreach (LogLevel level in Enum.GetValues(typeof(LogLevel)))

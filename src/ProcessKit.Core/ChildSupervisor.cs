@@ -134,7 +134,7 @@ namespace ProcessKit
                 var child = new ChildProcess(childName, handle, request, this);
                 table.Add(child, n);
                 ProcessLog.Info($"child process {child.Name} started (pid {child.Id}{(child.Daemon ? ", daemon" : "")}): {child.Command}");
-                if (request.KeepStandardInputOpen)
+                if (request.KeepStandardInputOpen || request.RequestsChannel)
                 {
                     child.StandardInput = Platform.TakeStandardInput(handle);
                 }

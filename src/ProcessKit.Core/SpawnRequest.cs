@@ -33,6 +33,11 @@ namespace ProcessKit
         /// the child the session is gone.</summary>
         public bool KeepStandardInputOpen { get; set; }
 
+        /// <summary>A pipe the session writes requests to over time, as the child's fd 4
+        /// (<see cref="ChildProtocol.RequestsDescriptor"/>), read by a pool worker; <see cref="ChildProcess.StandardInput"/>
+        /// is its writer and stdin stays /dev/null. A platform without it (Windows) uses stdin instead.</summary>
+        public bool RequestsChannel { get; set; }
+
         public OutputMode OutputMode { get; set; } = OutputMode.Capture;
 
         public string? StandardOutputPath { get; set; }

@@ -77,6 +77,11 @@ Describe 'Invoke-ChildProcessPool: results' {
         $pids.Count | Should -Be 1
     }
 
+    It 'an item that reads stdin (a native program, [Console]::In) reads end of file, not the requests' {
+        $r = 1..3 | Invoke-ChildProcessPool { if ($_ -eq 1) { @(cat).Count } elseif ($_ -eq 2) { $null -eq [Console]::In.ReadLine() } else { $_ } } -ThrottleLimit 1 -TimeoutSeconds 60
+        $r | Should -Be @(0, $true, 3)
+    }
+
     It '5,000 small items all complete' {
         $r = 1..5000 | Invoke-ChildProcessPool { $_ + 1 } -ThrottleLimit 2
         $r.Count | Should -Be 5000
@@ -174,6 +179,44 @@ Describe 'Invoke-ChildProcessPool: failures' {
 
 Describe 'Pools kept across calls' {
     AfterEach { Clear-TestProcess; Get-ChildProcessPool | Remove-ChildProcessPool -Force }
+
+    It 'a run cut short downstream (Select-Object -First) leaves the pool whole for the next runs' {
+        $pool = New-ChildProcessPool -ThrottleLimit 2
+        $first = 1..1000 | Invoke-ChildProcessPool { Start-Sleep -Milliseconds 50; $_ } -Pool $pool | Select-Object -First 3
+        $first | Should -Be @(1, 2, 3)
+        $r = 1..5 | Invoke-ChildProcessPool { "r$_" } -Pool $pool -ErrorVariable ev
+        $r | Should -Be @('r1', 'r2', 'r3', 'r4', 'r5')
+        $ev.Count | Should -Be 0
+        (1..5 | Invoke-ChildProcessPool { "r$_" } -Pool $pool) | Should -Be @('r1', 'r2', 'r3', 'r4', 'r5')
+    }
+
+    It 'a run halted by -ErrorAction Stop leaves no stale error or lost result for the next run' {
+        $pool = New-ChildProcessPool -ThrottleLimit 2
+        { 1..6 | Invoke-ChildProcessPool { if ($_ -eq 1) { throw "bad $_" }; Start-Sleep 2; $_ } -Pool $pool -BatchSize 1 -ErrorAction Stop } | Should -Throw
+        $r = 1..4 | Invoke-ChildProcessPool { $_ * 10 } -Pool $pool -BatchSize 1 -ErrorVariable ev 2>$null
+        $r | Should -Be @(10, 20, 30, 40)
+        $ev.Count | Should -Be 0
+    }
+
+    It 'a worker killed while it starts is replaced; the run completes' {
+        $file = Join-Path $TestDrive 'starting'
+        $pool = New-ChildProcessPool -ThrottleLimit 1 -InitializationScript { if (-not (Test-Path $using:file)) { Set-Content $using:file $PID; Start-Sleep 300 } }
+        $killer = Start-ThreadJob {
+            param($file)
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            while (-not (Test-Path $file) -and $sw.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 50 }
+            Start-Sleep -Milliseconds 200
+            $id = (Get-Content $file -ErrorAction SilentlyContinue | Select-Object -First 1)
+            if ($id) { & /bin/sh -c 'kill -9 "$1"' sh $id }
+        } -ArgumentList $file
+        try {
+            $r = 1..3 | Invoke-ChildProcessPool { $_ } -Pool $pool
+            $r | Should -Be @(1, 2, 3)
+            $pool.State | Should -Be 'Open'
+        } finally {
+            $killer | Receive-Job -Wait -AutoRemoveJob
+        }
+    }
 
     It 'New-ChildProcessPool: workers are kept across calls, listed, and ended by Remove-ChildProcessPool' {
         $pool = New-ChildProcessPool -ThrottleLimit 2 -Name shared

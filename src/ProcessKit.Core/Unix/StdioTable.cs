@@ -52,6 +52,9 @@ namespace ProcessKit.Unix
         /// <summary>One past the highest child descriptor named: everything from here up is closed in the child.</summary>
         internal int Count => _slots.Count == 0 ? 3 : Math.Max(3, _slots.Keys.Max() + 1);
 
+        /// <summary>True when <paramref name="fd"/> has an entry.</summary>
+        internal bool Names(int fd) => _slots.ContainsKey(fd);
+
         public StdioTable Null(int fd) => Set(fd, new Slot(SlotKind.Null));
 
         public StdioTable Inherit(int fd) => Set(fd, new Slot(SlotKind.Inherit));

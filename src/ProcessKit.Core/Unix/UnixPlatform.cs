@@ -17,6 +17,7 @@ namespace ProcessKit.Unix
             Stdout = spawned.Take(1);
             Stderr = spawned.Take(2);
             Records = spawned.Take(ChildProtocol.RecordsDescriptor);
+            Requests = spawned.Take(ChildProtocol.RequestsDescriptor);
             StandardInput = standardInput;
         }
 
@@ -33,11 +34,18 @@ namespace ProcessKit.Unix
 
         internal FileDescriptor? Stdin { get; private set; }
 
-        /// <summary>Hands the stdin pipe over as a stream (for a child whose stdin stays open); the stream owns it now.</summary>
+        /// <summary>Hands the input pipe (the requests pipe on fd 4, else stdin) over as a stream (for a child whose stdin stays open); the stream owns it now.</summary>
         internal System.IO.Stream TakeStdin()
         {
-            var fd = Stdin ?? throw new InvalidOperationException("the child has no stdin pipe");
-            Stdin = null;
+            var fd = Requests ?? Stdin ?? throw new InvalidOperationException("the child has no input pipe");
+            if (Requests != null)
+            {
+                Requests = null;
+            }
+            else
+            {
+                Stdin = null;
+            }
             var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(new IntPtr(fd.Number), ownsHandle: true);
             fd.SetHandleAsInvalid(); // ownership moved: the SafeFileHandle closes it
             return new System.IO.FileStream(handle, System.IO.FileAccess.Write, bufferSize: 0);
@@ -45,6 +53,7 @@ namespace ProcessKit.Unix
         internal FileDescriptor? Stdout { get; }
         internal FileDescriptor? Stderr { get; }
         internal FileDescriptor? Records { get; }
+        internal FileDescriptor? Requests { get; private set; }
         internal byte[]? StandardInput { get; }
 
         internal void CloseAll()
@@ -53,6 +62,7 @@ namespace ProcessKit.Unix
             Stdout?.Dispose();
             Stderr?.Dispose();
             Records?.Dispose();
+            Requests?.Dispose();
         }
     }
 
@@ -94,6 +104,10 @@ namespace ProcessKit.Unix
             if (request.CaptureRecords)
             {
                 stdio.Captured(ChildProtocol.RecordsDescriptor);
+            }
+            if (request.RequestsChannel)
+            {
+                stdio.Fed(ChildProtocol.RequestsDescriptor);
             }
             bool console = request.OutputMode == OutputMode.Console;
             if (request.StandardInput != null || request.KeepStandardInputOpen)

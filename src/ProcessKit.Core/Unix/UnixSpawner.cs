@@ -187,6 +187,13 @@ namespace ProcessKit.Unix
             {
                 int count = stdio.Count;
                 int writeFlags = LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC;
+                for (int gap = 3; gap < count; gap++)
+                {
+                    if (!stdio.Names(gap))
+                    {
+                        AddOpen(gap, "/dev/null", LibC.O_RDONLY); // a hole in the table is /dev/null, never a descriptor of ours
+                    }
+                }
                 foreach (var (fd, slot) in stdio.Slots)
                 {
                     switch (slot.Kind)

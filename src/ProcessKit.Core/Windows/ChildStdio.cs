@@ -87,7 +87,7 @@ namespace ProcessKit.Windows
 
         private void OpenInput(SpawnRequest request)
         {
-            if (request.StandardInput != null || request.KeepStandardInputOpen)
+            if (request.StandardInput != null || request.KeepStandardInputOpen || request.RequestsChannel) // no fd 4 here: stdin
             {
                 (StdinWriter, Input) = CreatePipe(childWrites: false);
             }

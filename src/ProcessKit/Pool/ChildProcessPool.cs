@@ -99,6 +99,12 @@ namespace ProcessKit.Pool
 
         internal void CountCompleted() => Interlocked.Increment(ref _itemsCompleted);
 
+        /// <summary>Workers that died by a signal (killed, a crash) before they were ready, in a row: after
+        /// <see cref="MaxStartCrashes"/> the pool gives up rather than spin starting workers for ever.</summary>
+        internal int StartCrashes { get; set; }
+
+        internal const int MaxStartCrashes = 3;
+
         /// <summary>Takes the pool for one run; false while another run uses it.</summary>
         internal bool TryAcquire() => Interlocked.CompareExchange(ref _running, 1, 0) == 0;
 
@@ -129,9 +135,11 @@ namespace ProcessKit.Pool
                 Kind = ChildKind.ScriptBlock,
                 Daemon = true,
                 CaptureRecords = true,
-                KeepStandardInputOpen = true,
+                RequestsChannel = true,
                 Command = $"worker {n} of pool {Name}",
-                Environment = ChildEnvironment.Build(Environment.GetEnvironmentVariables(), Array.Empty<KeyValuePair<string, string?>>(), ProcessLog.Level),
+                Environment = ChildEnvironment.Build(Environment.GetEnvironmentVariables(),
+                    new[] { new KeyValuePair<string, string?>(ChildProtocol.RequestsVariable, ChildSupervisor.Default.Platform.SupportsRecordsChannel ? ChildProtocol.RequestsDescriptor.ToString(System.Globalization.CultureInfo.InvariantCulture) : null) },
+                    ProcessLog.Level),
             };
             ChildProcess child = ChildSupervisor.Default.Start(Table, $"{Name}.Worker-{n}", request);
             var worker = new PoolWorker(child, child.StandardInput!);
@@ -193,6 +201,8 @@ namespace ProcessKit.Pool
             foreach (var w in workers)
             {
                 w.CloseInput();
+                w.Batch.Clear(); // what it ran belongs to a run that is over
+                w.Index = 0;
                 Forget(w);
             }
         }

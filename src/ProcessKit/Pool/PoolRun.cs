@@ -103,7 +103,7 @@ namespace ProcessKit.Pool
             {
                 Pump(block: true);
             }
-            _pending.AddLast(new PoolItem(_submitted++, input, clixml));
+            _pending.AddLast(new PoolItem(Job, _submitted++, input, clixml));
             _gathering = _options.BatchSize == 0 && _fastInput && _pending.Count < MaxAutoBatch && AverageItemMs < SlowItemMs;
             Pump(block: false);
             _lastAdd = _clock.Elapsed;
@@ -276,6 +276,7 @@ namespace ProcessKit.Pool
                 else if (frame.Body.EndsWith(" ok", StringComparison.Ordinal))
                 {
                     w.State = PoolWorkerState.Idle;
+                    _pool.StartCrashes = 0;
                 }
                 else
                 {
@@ -284,7 +285,7 @@ namespace ProcessKit.Pool
                 return;
             }
             PoolItem? item = w.Current;
-            if (item is null)
+            if (item is null || !ReferenceEquals(item.Run, Job))
             {
                 return; // a worker of an earlier, aborted run still talking
             }
@@ -356,11 +357,18 @@ namespace ProcessKit.Pool
             _pool.Forget(w);
             if (state == PoolWorkerState.Starting)
             {
+                // Killed or crashed (a signal, or a status taken by someone else) before it was ready: a new one takes its
+                // place, up to a few in a row. An exit of its own (the initialization script's exit N) breaks the pool.
+                bool crashed = w.Child.ExitCode is not int code || code < 0;
                 string records = w.InitRecords.Count > 0 ? ": " + PoolErrors.Describe(w.InitRecords) : string.Empty;
-                _pool.MarkBroken($"a worker exited with exit code {w.Child.ExitCode?.ToString() ?? "unknown"} while it started{records}");
+                if (!crashed || ++_pool.StartCrashes >= ChildProcessPool.MaxStartCrashes)
+                {
+                    _pool.MarkBroken($"a worker exited with exit code {w.Child.ExitCode?.ToString() ?? "unknown"} while it started{records}" +
+                        (crashed ? $" ({_pool.StartCrashes} in a row)" : string.Empty));
+                }
                 return;
             }
-            if (w.Current is PoolItem item)
+            if (w.Current is PoolItem item && ReferenceEquals(item.Run, Job))
             {
                 ErrorRecord failure = w.TimedOut
                     ? PoolErrors.ItemTimeout(item.Input, _options.Timeout ?? TimeSpan.Zero, w)

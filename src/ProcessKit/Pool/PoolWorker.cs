@@ -100,12 +100,17 @@ namespace ProcessKit.Pool
     /// <summary>One input item of a run and what became of it.</summary>
     internal sealed class PoolItem
     {
-        public PoolItem(long sequence, object? input, string clixml)
+        public PoolItem(object run, long sequence, object? input, string clixml)
         {
+            Run = run;
             Sequence = sequence;
             Input = input;
             Clixml = clixml;
         }
+
+        /// <summary>The run it belongs to: a worker's events that arrive after its run ended (killed when the run was
+        /// aborted) must not count in the next run of the same pool.</summary>
+        public object Run { get; }
 
         /// <summary>Its place in the input (results come out in this order unless -Unordered).</summary>
         public long Sequence { get; }

@@ -1,11 +1,23 @@
 # ProcessKit pool worker, after ChildRecords.ps1 (docs/protocol.md, "Pool workers"): a long-lived pwsh that runs many
-# items. Requests come as frame lines on stdin, records and one R frame per item go out on the records channel (fd 3).
+# items. Requests come as frame lines on the requests pipe (fd 4, named by $env:PROCESSKIT_REQUESTS_FD; over ssh, where
+# there is none, stdin), records and one R frame per item go out on the records channel (fd 3). stdin is /dev/null
+# here, so an item that reads it (a native program, [Console]::In) reads end of file, never a frame.
 #   T <clixml @{ Protocol; Start; Init; Using }>   once, first: take on the start entry, run the initialization script
 #   Q <clixml @{ Script; Args; Using; Items = @(@{ Id; Xml }...) }>   run the job's scriptblock once per item (Xml: the
 #                                              item's own CLIXML; Script/Args/Using only when the job changes)
 #   X                                              finish and exit
-# EOF on stdin means the session is gone: the worker exits (its lifeline; the guardian also ends it).
-$__pkIn = [System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false))
+# EOF on the requests pipe means the session is gone: the worker exits (its lifeline; the guardian also ends it).
+$__pkRequestsFd = [Environment]::GetEnvironmentVariable($__pkProtocol.RequestsVariable)
+if ($__pkRequestsFd) {
+    # Reopened through /dev/fd (close-on-exec, so the items' own children never hold it), then fd 4 itself closed.
+    $__pkHandle = [System.IO.File]::OpenHandle("/dev/fd/$__pkRequestsFd", [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
+    [Microsoft.Win32.SafeHandles.SafeFileHandle]::new([IntPtr][int]$__pkRequestsFd, $true).Dispose()
+    $__pkIn = [System.IO.StreamReader]::new([System.IO.FileStream]::new($__pkHandle, [System.IO.FileAccess]::Read, 1), [System.Text.UTF8Encoding]::new($false))
+    [Environment]::SetEnvironmentVariable($__pkProtocol.RequestsVariable, $null)
+    Remove-Variable __pkHandle
+} else {
+    $__pkIn = [System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false))
+}
 function __pkRead {
     $line = $__pkIn.ReadLine()
     if ($null -eq $line -or -not $line.StartsWith($__pkPrefix) -or $line.Length -lt $__pkPrefix.Length + 1) { exit 0 }
