@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Management.Automation;
 using System.Threading.Tasks;
 
@@ -7,11 +8,12 @@ namespace ProcessKit.Commands
     /// keeps right now.</summary>
     public sealed class ChildProcessOption
     {
-        internal ChildProcessOption(int warmHostCount, int idle, int ready)
+        internal ChildProcessOption(int warmHostCount, int idle, int ready, int[] idleIds)
         {
             WarmHostCount = warmHostCount;
             IdleWarmHostCount = idle;
             ReadyWarmHostCount = ready;
+            IdleWarmHostIds = idleIds;
         }
 
         /// <summary>How many idle pwsh hosts each session keeps for its next scriptblock children (0: none).</summary>
@@ -22,6 +24,9 @@ namespace ProcessKit.Commands
 
         /// <summary>Idle hosts of this session that are up and waiting: the next scriptblock child starts on one.</summary>
         public int ReadyWarmHostCount { get; }
+
+        /// <summary>Process ids of this session's idle hosts (each a pwsh that is nobody's child yet).</summary>
+        public int[] IdleWarmHostIds { get; }
     }
 
     /// <summary>Sets module settings, in the style of <c>Set-PSReadLineOption</c>. <c>-WarmHostCount</c>: how many
@@ -68,7 +73,7 @@ namespace ProcessKit.Commands
         internal static ChildProcessOption Current()
         {
             var pool = ChildSupervisor.Default.WarmPool(SessionTables.Current);
-            return new ChildProcessOption(WarmHostPool.TargetCount, pool?.IdleCount ?? 0, pool?.ReadyCount ?? 0);
+            return new ChildProcessOption(WarmHostPool.TargetCount, pool?.IdleCount ?? 0, pool?.ReadyCount ?? 0, pool?.IdleIds.ToArray() ?? System.Array.Empty<int>());
         }
     }
 }
