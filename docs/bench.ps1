@@ -380,9 +380,23 @@ def case5(reps):
         'process_kill': stop_ms(process, lambda p: (p.kill(), p.join()), reps),
     }
 
+def trivial():
+    pass
+
+def case7(reps):
+    out = {}
+    for method in ('spawn', 'forkserver'):
+        ctx = mp.get_context(method)
+        def body():
+            p = ctx.Process(target=trivial)
+            p.start()
+            p.join()
+        out[method] = median_ms(body, reps)
+    return out
+
 if __name__ == '__main__':
     case, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
-    result = {'case1': case1, 'case2': case2, 'case3': case3, 'case4': case4, 'case5': case5}[case](*args)
+    result = {'case1': case1, 'case2': case2, 'case3': case3, 'case4': case4, 'case5': case5, 'case7': case7}[case](*args)
     print(json.dumps(result))
 '@
 $pythonFile = Join-Path ([IO.Path]::GetTempPath()) "processkit-bench-$PID.py"
@@ -563,6 +577,73 @@ try {
         $t['python `Process.kill(); join()` (fork)'] = $py.process_kill
     }
     Add-TimeRows $case $t
+
+    # ----------------------------------------------------------------------------------------------
+    # 7. Warm starts (issue 10): a scriptblock `{ 1 }` round trip with a warm host ready (waiting for it is untimed),
+    #    and cold (WarmHostCount 0), against Start-Job and python's multiprocessing spawn / forkserver.
+    # ----------------------------------------------------------------------------------------------
+    $roundTrip = { $c = Start-ChildProcess { 1 }; $null = $c | Receive-ChildProcess -Wait; $c | Remove-ChildProcess }
+    $jobTrip = { $null = Start-Job { 1 } | Receive-Job -Wait -AutoRemoveJob }
+    $case = '7a. scriptblock `{ 1 }` round trip, warm host ready (per op)'
+    Write-Case $case
+    $waitReady = {
+        Set-ChildProcessOption -WarmHostCount 1
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ((Get-ChildProcessOption).ReadyWarmHostCount -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        if ((Get-ChildProcessOption).ReadyWarmHostCount -lt 1) { throw 'no warm host became ready within 60 s' }
+    }
+    & $roundTrip   # the session's first scriptblock child: warm hosts start from here on
+    $t = Measure-Interleaved -Reps 7 -Case $case -Bodies ([ordered]@{
+        'ProcessKit' = @{ Start = $waitReady; Stop = { param($x) & $roundTrip } }
+        'Start-Job \| Receive-Job -Wait -AutoRemoveJob' = $jobTrip
+    })
+    $py7 = Invoke-PythonCase case7 7
+    if ($py7) {
+        $t['python `multiprocessing.Process(target=f)` start + join, spawn'] = $py7.spawn
+        $t['python `multiprocessing.Process(target=f)` start + join, forkserver'] = $py7.forkserver
+    }
+    Add-TimeRows $case $t
+
+    $case = '7b. scriptblock `{ 1 }` round trip, cold (WarmHostCount 0) (per op)'
+    Write-Case $case
+    Set-ChildProcessOption -WarmHostCount 0
+    try {
+        $t = Measure-Interleaved -Reps 5 -Case $case -Bodies ([ordered]@{
+            'ProcessKit' = $roundTrip
+            'Start-Job \| Receive-Job -Wait -AutoRemoveJob' = $jobTrip
+        })
+    } finally { Set-ChildProcessOption -WarmHostCount 1 }
+    Add-TimeRows $case $t
+
+    # 7c. Fan-out rate: 1,000 `sleep 30` children started back to back (then killed, untimed).
+    $case = '7c. 1,000 program children started (per start)'
+    Write-Case $case
+    $t = Measure-Interleaved -Reps 1 -PerRun 1000 -Case $case -Bodies ([ordered]@{
+        'ProcessKit' = @{ Start = { Clear-Bench }; Stop = { param($x) $script:fan = foreach ($i in 1..1000) { Start-ChildProcess -FilePath $sleepExe -ArgumentList 30 } } }
+        '[Diagnostics.Process]::Start' = @{ Start = { Clear-Bench }; Stop = { param($x) foreach ($i in 1..1000) { $script:peerProcesses.Add([Diagnostics.Process]::Start($sleepExe, '30')) } } }
+    })
+    Clear-Bench
+    if ($t.Contains('ProcessKit')) {
+        $pk = $t['ProcessKit']
+        foreach ($name in @($t.Keys)) {
+            if ($name -ne 'ProcessKit') { Add-Row $case $pk ('{0} ({1:N0}/s)' -f (Format-Ms $pk), (1000 / $pk)) $name $t[$name] ('{0} ({1:N0}/s)' -f (Format-Ms $t[$name]), (1000 / $t[$name])) }
+        }
+    }
+
+    # 7d. Module import in a fresh pwsh (nothing started, nothing scanned), median of 5; the target is 150 ms.
+    $case = '7d. Import-Module ProcessKit in a fresh pwsh'
+    Write-Case $case
+    try {
+        $pwshExe7 = [Environment]::ProcessPath
+        $prefix7 = @()
+        if ([IO.Path]::GetFileNameWithoutExtension($pwshExe7) -eq 'dotnet') { $prefix7 = @([Environment]::GetCommandLineArgs()[0]) }
+        $importMs = foreach ($i in 1..5) {
+            $out = & $pwshExe7 @prefix7 -NoProfile -NonInteractive -Command "`$sw = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$modulePath'; `$sw.Elapsed.TotalMilliseconds"
+            [double] (@($out)[-1])
+        }
+        $im = Get-Median $importMs
+        Add-Row $case $im (Format-Ms $im) 'target (issue 10)' 150 '150 ms'
+    } catch { Add-Failure $case 'ProcessKit' $_ }
 
     # ----------------------------------------------------------------------------------------------
     # 6. Memory, each case in a fresh pwsh: session growth while holding running children, child RSS.
