@@ -23,6 +23,8 @@
         'New-ChildProcessPool'
         'Get-ChildProcessPool'
         'Remove-ChildProcessPool'
+        'Set-ChildProcessOption'
+        'Get-ChildProcessOption'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

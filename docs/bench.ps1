@@ -380,10 +380,24 @@ def case5(reps):
         'process_kill': stop_ms(process, lambda p: (p.kill(), p.join()), reps),
     }
 
+def trivial():
+    pass
+
+def case7(reps):
+    out = {}
+    for method in ('spawn', 'forkserver'):
+        ctx = mp.get_context(method)
+        def body():
+            p = ctx.Process(target=trivial)
+            p.start()
+            p.join()
+        out[method] = median_ms(body, reps)
+    return out
+
 def double(x):
     return x * 2
 
-def case7(n, reps):
+def case8(n, reps):
     def body():
         with mp.get_context('spawn').Pool(2) as pl:
             pl.map(double, range(n), chunksize=1)
@@ -391,7 +405,7 @@ def case7(n, reps):
 
 if __name__ == '__main__':
     case, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
-    result = {'case1': case1, 'case2': case2, 'case3': case3, 'case4': case4, 'case5': case5, 'case7': case7}[case](*args)
+    result = {'case1': case1, 'case2': case2, 'case3': case3, 'case4': case4, 'case5': case5, 'case7': case7, 'case8': case8}[case](*args)
     print(json.dumps(result))
 '@
 $pythonFile = Join-Path ([IO.Path]::GetTempPath()) "processkit-bench-$PID.py"
@@ -574,6 +588,73 @@ try {
     Add-TimeRows $case $t
 
     # ----------------------------------------------------------------------------------------------
+    # 7. Warm starts (issue 10): a scriptblock `{ 1 }` round trip with a warm host ready (waiting for it is untimed),
+    #    and cold (WarmHostCount 0), against Start-Job and python's multiprocessing spawn / forkserver.
+    # ----------------------------------------------------------------------------------------------
+    $roundTrip = { $c = Start-ChildProcess { 1 }; $null = $c | Receive-ChildProcess -Wait; $c | Remove-ChildProcess }
+    $jobTrip = { $null = Start-Job { 1 } | Receive-Job -Wait -AutoRemoveJob }
+    $case = '7a. scriptblock `{ 1 }` round trip, warm host ready (per op)'
+    Write-Case $case
+    $waitReady = {
+        Set-ChildProcessOption -WarmHostCount 1
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ((Get-ChildProcessOption).ReadyWarmHostCount -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        if ((Get-ChildProcessOption).ReadyWarmHostCount -lt 1) { throw 'no warm host became ready within 60 s' }
+    }
+    & $roundTrip   # the session's first scriptblock child: warm hosts start from here on
+    $t = Measure-Interleaved -Reps 7 -Case $case -Bodies ([ordered]@{
+        'ProcessKit' = @{ Start = $waitReady; Stop = { param($x) & $roundTrip } }
+        'Start-Job \| Receive-Job -Wait -AutoRemoveJob' = $jobTrip
+    })
+    $py7 = Invoke-PythonCase case7 7
+    if ($py7) {
+        $t['python `multiprocessing.Process(target=f)` start + join, spawn'] = $py7.spawn
+        $t['python `multiprocessing.Process(target=f)` start + join, forkserver'] = $py7.forkserver
+    }
+    Add-TimeRows $case $t
+
+    $case = '7b. scriptblock `{ 1 }` round trip, cold (WarmHostCount 0) (per op)'
+    Write-Case $case
+    Set-ChildProcessOption -WarmHostCount 0
+    try {
+        $t = Measure-Interleaved -Reps 5 -Case $case -Bodies ([ordered]@{
+            'ProcessKit' = $roundTrip
+            'Start-Job \| Receive-Job -Wait -AutoRemoveJob' = $jobTrip
+        })
+    } finally { Set-ChildProcessOption -WarmHostCount 1 }
+    Add-TimeRows $case $t
+
+    # 7c. Fan-out rate: 1,000 `sleep 30` children started back to back (then killed, untimed).
+    $case = '7c. 1,000 program children started (per start)'
+    Write-Case $case
+    $t = Measure-Interleaved -Reps 1 -PerRun 1000 -Case $case -Bodies ([ordered]@{
+        'ProcessKit' = @{ Start = { Clear-Bench }; Stop = { param($x) $script:fan = foreach ($i in 1..1000) { Start-ChildProcess -FilePath $sleepExe -ArgumentList 30 } } }
+        '[Diagnostics.Process]::Start' = @{ Start = { Clear-Bench }; Stop = { param($x) foreach ($i in 1..1000) { $script:peerProcesses.Add([Diagnostics.Process]::Start($sleepExe, '30')) } } }
+    })
+    Clear-Bench
+    if ($t.Contains('ProcessKit')) {
+        $pk = $t['ProcessKit']
+        foreach ($name in @($t.Keys)) {
+            if ($name -ne 'ProcessKit') { Add-Row $case $pk ('{0} ({1:N0}/s)' -f (Format-Ms $pk), (1000 / $pk)) $name $t[$name] ('{0} ({1:N0}/s)' -f (Format-Ms $t[$name]), (1000 / $t[$name])) }
+        }
+    }
+
+    # 7d. Module import in a fresh pwsh (nothing started, nothing scanned), median of 5; the target is 150 ms.
+    $case = '7d. Import-Module ProcessKit in a fresh pwsh'
+    Write-Case $case
+    try {
+        $pwshExe7 = [Environment]::ProcessPath
+        $prefix7 = @()
+        if ([IO.Path]::GetFileNameWithoutExtension($pwshExe7) -eq 'dotnet') { $prefix7 = @([Environment]::GetCommandLineArgs()[0]) }
+        $importMs = foreach ($i in 1..5) {
+            $out = & $pwshExe7 @prefix7 -NoProfile -NonInteractive -Command "`$sw = [Diagnostics.Stopwatch]::StartNew(); Import-Module '$modulePath'; `$sw.Elapsed.TotalMilliseconds"
+            [double] (@($out)[-1])
+        }
+        $im = Get-Median $importMs
+        Add-Row $case $im (Format-Ms $im) 'target (issue 10)' 150 '150 ms'
+    } catch { Add-Failure $case 'ProcessKit' $_ }
+
+    # ----------------------------------------------------------------------------------------------
     # 6. Memory, each case in a fresh pwsh: session growth while holding running children, child RSS.
     # ----------------------------------------------------------------------------------------------
     Write-Case '6. memory (fresh pwsh per case)'
@@ -688,9 +769,9 @@ try {
     } catch { Add-Failure $case 'ProcessKit' $_ } finally { Clear-Bench }
 
     # ----------------------------------------------------------------------------------------------
-    # 7. The pool: Python's Pool.map for PowerShell
+    # 8. The pool: Python's Pool.map for PowerShell
     # ----------------------------------------------------------------------------------------------
-    $case = '7a. pool: 2,000 trivial items on 2 workers, start-up included (per item)'
+    $case = '8a. pool: 2,000 trivial items on 2 workers, start-up included (per item)'
     Write-Case $case
     try {
         $items = 1..2000
@@ -699,13 +780,13 @@ try {
             'ForEach-Object -Parallel -ThrottleLimit 2' = { $null = $items | ForEach-Object -Parallel { $_ * 2 } -ThrottleLimit 2 }
         }) -Reps 3 -PerRun $items.Count -Case $case
         Add-TimeRows $case $times
-        $py = Invoke-PythonCase 'case7' @(2000, 3)
+        $py = Invoke-PythonCase 'case8' @(2000, 3)
         if ($py -and $times.Contains('ProcessKit')) {
             Add-Row $case $times['ProcessKit'] (Format-Ms $times['ProcessKit']) 'python Pool(2).map(f, items, chunksize=1) (spawn, start-up included)' $py.map (Format-Ms $py.map)
         }
     } catch { Add-Failure $case 'ProcessKit' $_ } finally { Clear-Bench }
 
-    $case = '7b. pool: 2,000 trivial items on a warm pool of 2 (per item)'
+    $case = '8b. pool: 2,000 trivial items on a warm pool of 2 (per item)'
     Write-Case $case
     try {
         $warm = New-ChildProcessPool -ThrottleLimit 2
@@ -717,7 +798,7 @@ try {
         Add-TimeRows $case $times
     } catch { Add-Failure $case 'ProcessKit' $_ } finally { if ($warm) { Remove-ChildProcessPool $warm -Force }; Clear-Bench }
 
-    $case = '7c. pool: 4 CPU-heavy items (~1 s of CPU each), 2 workers vs 1'
+    $case = '8c. pool: 4 CPU-heavy items (~1 s of CPU each), 2 workers vs 1'
     Write-Case $case
     try {
         # Calibrated here: the loop count that takes about one second of this machine's CPU.
@@ -735,7 +816,7 @@ try {
         Add-TimeRows $case $times
     } catch { Add-Failure $case 'ProcessKit' $_ } finally { foreach ($x in $one, $two) { if ($x) { Remove-ChildProcessPool $x -Force } }; Clear-Bench }
 
-    $case = '7d. pool: session memory per worker and per queued item'
+    $case = '8d. pool: session memory per worker and per queued item'
     Write-Case $case
     try {
         [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
@@ -757,7 +838,7 @@ try {
         $null = 1..$count | ForEach-Object { if ($_ -eq $count) { $script:peakHeap = [GC]::GetTotalMemory($true) }; $_ } |
             Invoke-ChildProcessPool { if ($_ -eq 1) { Start-Sleep 2 }; $_ } -Pool $q -BatchSize 1
         $perItem = ($script:peakHeap - $h0) / ($count - 1)
-        Add-Row "7e. pool: session memory per queued item (an int)" $perItem ('{0:N0} bytes' -f $perItem) '— (the queue holds at most 4,096 items)' ([double]::NaN) '—'
+        Add-Row "8e. pool: session memory per queued item (an int)" $perItem ('{0:N0} bytes' -f $perItem) '— (the queue holds at most 4,096 items)' ([double]::NaN) '—'
         Remove-ChildProcessPool $q -Force
     } catch { Add-Failure $case 'ProcessKit' $_ } finally { Clear-Bench }
 } finally {

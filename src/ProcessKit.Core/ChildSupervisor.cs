@@ -62,6 +62,7 @@ namespace ProcessKit
         });
 
         private readonly ConditionalWeakTable<object, ChildTable> _tables = new ConditionalWeakTable<object, ChildTable>();
+        private readonly ConditionalWeakTable<ChildTable, WarmHostPool> _warmPools = new ConditionalWeakTable<ChildTable, WarmHostPool>();
         private readonly object _tablesSync = new object();
         private readonly List<IDisposable> _signalHooks = new List<IDisposable>();
         private int _processEnding;
@@ -116,6 +117,19 @@ namespace ProcessKit
             {
                 int n = table.NextNumber();
                 string childName = name ?? ChildTable.DefaultName(n);
+                if (request.HostPayload != null)
+                {
+                    if (WarmPool(table) is WarmHostPool pool && WarmHostPool.TargetCount > 0)
+                    {
+                        ChildProcess? warm = pool.Take(request) is WarmHost host ? StartOnHost(table, n, childName, request, host, pool) : null;
+                        pool.RefillAfter(warm);
+                        if (warm != null)
+                        {
+                            return warm;
+                        }
+                    }
+                    request.StandardInput ??= request.HostPayload(null);
+                }
                 LogSpawning(childName, request);
                 IChildHandle handle = Platform.Spawn(childName, request);
                 if (request.Daemon)
@@ -141,6 +155,66 @@ namespace ProcessKit
                 Platform.Watch(handle, child); // from here on its exit can be reported, after the "started" record
                 return child;
             }
+        }
+
+        /// <summary>The idle warm hosts of <paramref name="table"/>'s session, created on first use; null on a platform
+        /// without them.</summary>
+        internal WarmHostPool? WarmPool(ChildTable table)
+        {
+            if (Platform is not IWarmHostPlatform warm)
+            {
+                return null;
+            }
+            lock (_tablesSync)
+            {
+                return _warmPools.GetValue(table, _ => new WarmHostPool(this, warm));
+            }
+        }
+
+        /// <summary>A scriptblock child on an idle warm host, under the table's start lock as a cold start: the host is
+        /// adopted (its output and exit now the child's; for a daemon, its lifeline armed), tracked, logged as started,
+        /// then given its payload with the start entry — its name, the environment as a diff against the host's
+        /// spawn-time one, and the location — and only then may its exit be reported. Null when the host died while
+        /// idle (the caller starts cold).</summary>
+        private ChildProcess? StartOnHost(ChildTable table, int n, string childName, SpawnRequest request, WarmHost host, WarmHostPool pool)
+        {
+            var warm = (IWarmHostPlatform)Platform;
+            IChildHandle handle = host.Handle!;
+            var child = new ChildProcess(childName, handle, request, this);
+            bool adopted;
+            try
+            {
+                adopted = warm.Adopt(handle, child, childName, request.Daemon ? request.DaemonGracePeriod : (TimeSpan?)null);
+            }
+            catch (ChildStartException e)
+            {
+                pool.Discard(host);
+                throw new ChildStartException($"Cannot start daemon {childName}: its lifeline could not be armed ({e.Message})", e.OsError);
+            }
+            if (!adopted)
+            {
+                pool.Discard(host);
+                return null;
+            }
+            byte[] payload;
+            try
+            {
+                var target = ChildEnvironment.ForChild(request.Environment, childName);
+                payload = request.HostPayload!(new WarmStart(childName, WarmHostPool.Diff(host.Environment, target), request.WorkingDirectory));
+            }
+            catch
+            {
+                Platform.Signal(handle, ChildSignal.Kill);
+                host.CloseInput();
+                warm.Release(handle);
+                throw;
+            }
+            ProcessLog.Debug($"{childName} takes warm host (pid {handle.Id})");
+            table.Add(child, n);
+            ProcessLog.Info($"child process {child.Name} started (pid {child.Id}{(child.Daemon ? ", daemon" : "")}): {child.Command}");
+            WarmHostPool.Feed(host, payload);
+            warm.Release(handle); // from here on its exit can be reported, after the "started" record
+            return child;
         }
 
         /// <summary>Stops tracking an exited child and frees what its output holds. False while it runs.</summary>
@@ -261,6 +335,7 @@ namespace ProcessKit
             {
                 return;
             }
+            ClosePool(table);
             var ending = Task.Run(() => EndDaemons(table.RunningDaemons(), why, waitLimit: null));
             ending.Wait(SessionCloseWait);
         }
@@ -286,10 +361,24 @@ namespace ProcessKit
             {
                 return;
             }
+            foreach (var t in AllTables())
+            {
+                ClosePool(t); // idle hosts end now, and no drainer is started for their pipes
+            }
             var daemons = AllTables().SelectMany(t => t.RunningDaemons()).ToList();
             ProcessLog.Info($"process shutting down: {why}; {daemons.Count} daemon(s) to end");
             EndDaemons(daemons, why, ProcessExitWait);
             Platform.HandOffOutput();
+        }
+
+        private void ClosePool(ChildTable table)
+        {
+            WarmHostPool? pool;
+            lock (_tablesSync)
+            {
+                _warmPools.TryGetValue(table, out pool);
+            }
+            pool?.Close();
         }
 
         /// <summary>The in-process ends of the whole process. Runspace close and Remove-Module come from the module layer.</summary>

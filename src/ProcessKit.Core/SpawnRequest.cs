@@ -56,6 +56,11 @@ namespace ProcessKit
         /// (<see cref="IProcessPlatform.SupportsRecordsChannel"/>): the child then frames on stdout.</summary>
         public bool CaptureRecords { get; set; }
 
+        /// <summary>Set for a scriptblock child that may start on an idle warm host (<see cref="WarmHostPool"/>): the
+        /// stdin payload with the given start entry (null: a cold child's, which needs none). When set,
+        /// <see cref="StandardInput"/> may be left null: the cold start then takes this payload.</summary>
+        internal Func<WarmStart?, byte[]>? HostPayload { get; set; }
+
         /// <summary>What runs, for display.</summary>
         public string? Command { get; set; }
     }

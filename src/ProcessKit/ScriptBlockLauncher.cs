@@ -48,14 +48,36 @@ namespace ProcessKit.Commands
             bool channel = framed && ChildSupervisor.Default.Platform.SupportsRecordsChannel;
             request.CaptureRecords = channel;
             string mode = !framed ? ChildProtocol.Modes.Plain : channel ? ChildProtocol.Modes.Records : ChildProtocol.Modes.RecordsOnStdout;
-            request.StandardInput = Payload(scriptBlock, arguments, input, mode, session, start: null, errorsToStderr: request.StandardErrorPath != null);
+            // Read now ($using: values, input), as Start-Job does; serialized when the child starts.
+            Hashtable payload = PayloadTable(scriptBlock, arguments, input, mode, session, start: null, errorsToStderr: request.StandardErrorPath != null);
+            if (channel && request.OutputMode == OutputMode.Capture && request.StandardOutputPath is null && request.StandardErrorPath is null)
+            {
+                // Captured, on the records channel: the stdio of an idle warm host, which may become this child. Its
+                // start entry then brings the name, the environment and the location it would have had cold.
+                request.HostPayload = start =>
+                {
+                    payload["Start"] = start is null ? null : StartEntry(start.Name, start.Environment, start.Location);
+                    return Serialize(payload);
+                };
+            }
+            else
+            {
+                request.StandardInput = Serialize(payload);
+            }
         }
 
         /// <summary>The stdin payload: CLIXML of the script (with $using: rewritten), its arguments and input.
         /// <paramref name="start"/> is the start entry (name, environment, location; see <see cref="ChildProtocol"/>):
-        /// a freshly spawned child already has all three, so today only tests pass one.</summary>
+        /// a freshly spawned child already has all three; a warm host gets one (<see cref="Prepare"/>).</summary>
         internal static byte[] Payload(ScriptBlock scriptBlock, object[]? arguments, IList<object?>? input, string mode,
-            System.Management.Automation.SessionState session, Hashtable? start, bool errorsToStderr = false)
+            System.Management.Automation.SessionState session, Hashtable? start, bool errorsToStderr = false) =>
+            Serialize(PayloadTable(scriptBlock, arguments, input, mode, session, start, errorsToStderr));
+
+        private static byte[] Serialize(Hashtable payload) =>
+            Encoding.UTF8.GetBytes(PSSerializer.Serialize(payload, ChildProtocol.SerializationDepth));
+
+        private static Hashtable PayloadTable(ScriptBlock scriptBlock, object[]? arguments, IList<object?>? input, string mode,
+            System.Management.Automation.SessionState session, Hashtable? start, bool errorsToStderr)
         {
             var usingValues = new Hashtable(StringComparer.OrdinalIgnoreCase);
             string script = RewriteUsing(scriptBlock, session, usingValues);
@@ -72,7 +94,7 @@ namespace ProcessKit.Commands
                 // -RedirectStandardError: errors go to that file, once each as at a prompt, not as records.
                 ["ErrorsToStderr"] = errorsToStderr,
             };
-            return Encoding.UTF8.GetBytes(PSSerializer.Serialize(payload, ChildProtocol.SerializationDepth));
+            return payload;
         }
 
         /// <summary>The start entry a host takes on before it runs anything: <paramref name="environment"/> values

@@ -62,7 +62,8 @@ namespace ProcessKit.Unix
             }
 
             public FileDescriptor? Fd;
-            public readonly OutputBuffer Buffer;
+            /// <summary>Changes once, when an idle warm host becomes a child (on the loop thread).</summary>
+            public OutputBuffer Buffer;
         }
 
         private sealed class Watched
@@ -77,7 +78,12 @@ namespace ProcessKit.Unix
             }
 
             public readonly UnixChild Child;
-            public readonly IChildObserver Observer;
+            /// <summary>Changes once, when an idle warm host becomes a child (on the loop thread).</summary>
+            public IChildObserver Observer;
+            /// <summary>An idle warm host: nobody's child; its pipes are not handed off at process exit.</summary>
+            public bool IsHost;
+            /// <summary>Adopted, but its exit is not reported before <see cref="Release"/> (after its "started" record).</summary>
+            public bool Held;
             public readonly Capture? Stdout;
             public readonly Capture? Stderr;
             /// <summary>The records pipe (a scriptblock child's fd 3), read like stdout.</summary>
@@ -87,9 +93,9 @@ namespace ProcessKit.Unix
             public bool HasOpenCapture => Stdout?.Fd != null || Stderr?.Fd != null || Records?.Fd != null;
         }
 
-        public void Watch(UnixChild child, IChildObserver observer)
+        public void Watch(UnixChild child, IChildObserver observer, bool isHost = false)
         {
-            var w = new Watched(child, observer);
+            var w = new Watched(child, observer) { IsHost = isHost };
             if (w.Stdout is null)
             {
                 observer.StandardOutput.Complete();
@@ -105,6 +111,75 @@ namespace ProcessKit.Unix
             lock (_sync)
             {
                 _incoming.Add(w);
+            }
+            Wake();
+        }
+
+        /// <summary>An idle warm host becomes <paramref name="observer"/>'s child, on the loop thread, which owns its
+        /// descriptors: <paramref name="arm"/> (the lifeline of a daemon) runs first, then output and exit go to the
+        /// child, its exit held until <see cref="Release"/>. False when the host exited or is exiting (a capture at
+        /// EOF); exceptions of <paramref name="arm"/> reach the caller, the host unchanged.</summary>
+        public bool Adopt(UnixChild child, IChildObserver observer, Action? arm)
+        {
+            bool adopted = false;
+            Exception? failure = null;
+            RunOnLoop(() =>
+            {
+                TakeIncoming();
+                var w = _watched.Find(x => x.Child == child);
+                if (w is null || w.Exited || !w.IsHost || w.Stdout?.Fd is null || w.Stderr?.Fd is null || (w.Records != null && w.Records.Fd is null))
+                {
+                    return;
+                }
+                try
+                {
+                    arm?.Invoke();
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                    return;
+                }
+                w.Observer = observer;
+                Retarget(w.Stdout, observer.StandardOutput);
+                Retarget(w.Stderr, observer.StandardError);
+                Retarget(w.Records, observer.Records);
+                w.IsHost = false;
+                w.Held = true;
+                adopted = true;
+            }, System.Threading.Timeout.InfiniteTimeSpan);
+            if (failure != null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
+            return adopted;
+        }
+
+        private static void Retarget(Capture? c, OutputBuffer buffer)
+        {
+            if (c is null)
+            {
+                buffer.Complete();
+            }
+            else
+            {
+                c.Buffer = buffer;
+            }
+        }
+
+        /// <summary>An adopted host's exit may be reported now; the loop looks at once.</summary>
+        public void Release(UnixChild child)
+        {
+            lock (_sync)
+            {
+                _actions.Add(() =>
+                {
+                    var w = _watched.Find(x => x.Child == child);
+                    if (w != null)
+                    {
+                        w.Held = false;
+                    }
+                });
             }
             Wake();
         }
@@ -144,7 +219,7 @@ namespace ProcessKit.Unix
             TakeIncoming();
             foreach (var w in _watched)
             {
-                if (!w.HasOpenCapture || (w.Child.LifelineArmed && !w.Exited))
+                if (!w.HasOpenCapture || w.IsHost || (w.Child.LifelineArmed && !w.Exited))
                 {
                     continue;
                 }
@@ -208,6 +283,7 @@ namespace ProcessKit.Unix
                     {
                         action();
                     }
+                    ReapExited(); // a released child may have exited already; its SIGCHLD wake-up was spent
                 }
                 fds.Clear();
                 owners.Clear();
@@ -248,6 +324,9 @@ namespace ProcessKit.Unix
                 }
                 if (woken)
                 {
+                    // A child watched since the top of this pass (its wake-up may be the one just drained) is looked
+                    // at now, not on the next SIGCHLD or sweep.
+                    TakeIncoming();
                     ReapExited();
                     _lifeline.ReapGuardians();
                 }
@@ -308,7 +387,7 @@ namespace ProcessKit.Unix
             for (int i = _watched.Count - 1; i >= 0; i--)
             {
                 var w = _watched[i];
-                if (!w.Exited && TryReap(w, out int? exitCode))
+                if (!w.Exited && !w.Held && TryReap(w, out int? exitCode))
                 {
                     w.Exited = true;
                     w.Observer.OnExited(exitCode);

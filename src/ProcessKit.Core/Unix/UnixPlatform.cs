@@ -69,7 +69,7 @@ namespace ProcessKit.Unix
     /// <summary>Linux and macOS: posix_spawn into a new process group, one event-loop thread that reads output and reaps
     /// with waitpid, kill(-pgid) for signals, and a lifeline guardian for daemons.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    internal sealed unsafe class UnixPlatform : IProcessPlatform
+    internal sealed unsafe class UnixPlatform : IProcessPlatform, IWarmHostPlatform
     {
         /// <summary>How long the process-exit hand-off waits for the loop thread (it only spawns a few shells).</summary>
         private static readonly TimeSpan HandOffWait = TimeSpan.FromSeconds(2);
@@ -173,6 +173,24 @@ namespace ProcessKit.Unix
         }
 
         public System.IO.Stream TakeStandardInput(IChildHandle child) => ((UnixChild)child).TakeStdin();
+
+        public IChildHandle SpawnHost(string name, SpawnRequest request, out System.IO.Stream standardInput)
+        {
+            var handle = (UnixChild)Spawn(name, request);
+            standardInput = handle.TakeStdin();
+            return handle;
+        }
+
+        public void WatchHost(IChildHandle handle, IChildObserver host) => _loop.Watch((UnixChild)handle, host, isHost: true);
+
+        public bool Adopt(IChildHandle handle, IChildObserver child, string name, TimeSpan? lifelineGrace)
+        {
+            var c = (UnixChild)handle;
+            Action? arm = lifelineGrace is TimeSpan grace ? () => ArmLifeline(c, name, grace) : null;
+            return _loop.Adopt(c, child, arm);
+        }
+
+        public void Release(IChildHandle handle) => _loop.Release((UnixChild)handle);
 
         public bool Signal(IChildHandle child, ChildSignal signal)
         {

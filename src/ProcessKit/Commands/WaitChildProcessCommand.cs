@@ -27,6 +27,50 @@ namespace ProcessKit.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        /// <summary>A wait on several children that lasts longer than this shows progress (n of m exited); a short
+        /// one writes none.</summary>
+        private const int ProgressDelayMs = 1000;
+
+        /// <summary>Activity id of the progress records (any fixed id: one bar per Wait-ChildProcess).</summary>
+        private const int ProgressActivityId = 0x504B; // "PK"
+
+        /// <summary>The rest of a long wait for all of them: a progress record at each exit, until all exited, the
+        /// time is up (<paramref name="ms"/>, -1: never) or Ctrl+C; then the bar is completed. Event-driven: the
+        /// record is written on this (the pipeline's) thread when an exit wakes it.</summary>
+        private void WaitWithProgress(Task all, int ms)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            int total = _selected.Count;
+            var record = new ProgressRecord(ProgressActivityId, "Wait-ChildProcess", "waiting");
+            try
+            {
+                while (true)
+                {
+                    var running = _selected.Where(c => c.IsAlive).ToList();
+                    int exited = total - running.Count;
+                    record.StatusDescription = $"{exited} of {total} child processes exited";
+                    record.PercentComplete = exited * 100 / total;
+                    record.CurrentOperation = running.Count == 0 ? string.Empty : "waiting for " + string.Join(", ", running.Take(3).Select(c => c.Name)) + (running.Count > 3 ? ", ..." : string.Empty);
+                    WriteProgress(record);
+                    if (running.Count == 0)
+                    {
+                        return;
+                    }
+                    int left = ms == System.Threading.Timeout.Infinite ? ms : (int)Math.Max(0, ms - clock.ElapsedMilliseconds);
+                    Task.WhenAny(running.Select(c => c.Exited)).Wait(left, Cancellation);
+                    if (left == 0 || (ms != System.Threading.Timeout.Infinite && clock.ElapsedMilliseconds >= ms))
+                    {
+                        return;
+                    }
+                }
+            }
+            finally
+            {
+                record.RecordType = ProgressRecordType.Completed;
+                WriteProgress(record);
+            }
+        }
+
         protected override void ProcessRecord()
         {
             foreach (var child in SelectChildren())
@@ -44,13 +88,20 @@ namespace ProcessKit.Commands
             {
                 return;
             }
-            Task all = Any ? Task.WhenAny(_selected.Select(c => c.Exited)) : Task.WhenAll(_selected.Select(c => c.Exited));
+            // One child: its own task, without the extra thread-pool hop of WhenAll/WhenAny.
+            Task all = _selected.Count == 1 ? _selected[0].Exited
+                : Any ? Task.WhenAny(_selected.Select(c => c.Exited)) : Task.WhenAll(_selected.Select(c => c.Exited));
             int ms = !MyInvocation.BoundParameters.ContainsKey(nameof(Timeout)) || double.IsPositiveInfinity(Timeout)
                 ? System.Threading.Timeout.Infinite
                 : (int)Math.Min(int.MaxValue, Math.Ceiling(Timeout * 1000));
             try
             {
-                all.Wait(ms, Cancellation);
+                // Waiting for several: after the first second, the rest of the wait shows progress.
+                bool several = _selected.Count > 1 && !Any && (ms == System.Threading.Timeout.Infinite || ms > ProgressDelayMs);
+                if (!all.Wait(several ? ProgressDelayMs : ms, Cancellation) && several)
+                {
+                    WaitWithProgress(all, ms == System.Threading.Timeout.Infinite ? ms : ms - ProgressDelayMs);
+                }
             }
             catch (OperationCanceledException)
             {
