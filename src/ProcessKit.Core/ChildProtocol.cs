@@ -139,6 +139,25 @@ namespace ProcessKit
             return true;
         }
 
+        /// <summary>The status words of an <c>R id status</c> frame (the end of one pool item).</summary>
+        public const string ResponseOk = "ok";
+        public const string ResponseFailed = "failed";
+
+        /// <summary>The id and outcome of a response frame's body (<c>id ok|failed</c>); false when it is not one.</summary>
+        public static bool TryParseResponse(string body, out long id, out bool ok)
+        {
+            ok = false;
+            id = -1;
+            int space = body.IndexOf(' ');
+            if (space <= 0 || !long.TryParse(body.AsSpan(0, space), NumberStyles.Integer, CultureInfo.InvariantCulture, out id))
+            {
+                return false;
+            }
+            string status = body.Substring(space + 1);
+            ok = status == ResponseOk;
+            return ok || status == ResponseFailed;
+        }
+
         /// <summary>A frame line for <paramref name="tag"/> with an already-encoded body.</summary>
         public static string EncodeLine(char tag, string body) => FramePrefix + tag + " " + body;
 
@@ -249,7 +268,8 @@ namespace ProcessKit
                 sb.Append(field.Name).Append(" = [char]'").Append((char)field.GetValue(null)!).Append("'; ");
             }
             sb.Append("}; Modes = @{ Records = '").Append(Modes.Records).Append("'; RecordsOnStdout = '").Append(Modes.RecordsOnStdout)
-              .Append("'; Plain = '").Append(Modes.Plain).Append("' } }\n");
+              .Append("'; Plain = '").Append(Modes.Plain).Append("' }")
+              .Append("; ResponseOk = '").Append(ResponseOk).Append("'; ResponseFailed = '").Append(ResponseFailed).Append("' }\n");
             return sb.ToString();
         }
     }

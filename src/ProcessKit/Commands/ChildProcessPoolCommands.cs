@@ -205,6 +205,7 @@ namespace ProcessKit.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
+        [ValidateNoControlCharacters]
         public string? Name { get; set; }
 
         [Parameter]
@@ -246,13 +247,7 @@ namespace ProcessKit.Commands
             }
             foreach (string name in Name)
             {
-                var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
-                var matches = pools.Where(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase) || pattern.IsMatch(p.Name)).ToList();
-                if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-                {
-                    WriteError(PoolErrors.NotFound(name));
-                }
-                WriteObject(matches, enumerateCollection: true);
+                WriteObject(PoolRegistry.Named(this, pools, name), enumerateCollection: true);
             }
         }
     }
@@ -279,16 +274,7 @@ namespace ProcessKit.Commands
         {
             ChildTable table = SessionTables.Current;
             var pools = ParameterSetName == "Name"
-                ? Name.SelectMany(n =>
-                {
-                    var pattern = WildcardPattern.Get(n, WildcardOptions.IgnoreCase);
-                    var found = PoolRegistry.All(table).Where(p => string.Equals(p.Name, n, StringComparison.OrdinalIgnoreCase) || pattern.IsMatch(p.Name)).ToList();
-                    if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
-                    {
-                        WriteError(PoolErrors.NotFound(n));
-                    }
-                    return found;
-                }).ToList()
+                ? Name.SelectMany(n => PoolRegistry.Named(this, PoolRegistry.All(table), n)).ToList()
                 : Pool.ToList();
             foreach (var pool in pools.Distinct())
             {

@@ -160,6 +160,19 @@ namespace ProcessKit.Pool
             }
         }
 
+        /// <summary>The pools named <paramref name="name"/>: an exact name (any case), else a wildcard; a literal name that
+        /// matches nothing writes ChildProcessPoolNotFound, a wildcard that matches nothing is silent.</summary>
+        public static List<ChildProcessPool> Named(Cmdlet cmdlet, IReadOnlyList<ChildProcessPool> pools, string name)
+        {
+            var pattern = WildcardPattern.Get(name, WildcardOptions.IgnoreCase);
+            var matches = pools.Where(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase) || pattern.IsMatch(p.Name)).ToList();
+            if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                cmdlet.WriteError(PoolErrors.NotFound(name));
+            }
+            return matches;
+        }
+
         public static IReadOnlyList<ChildProcessPool> All(ChildTable table)
         {
             var pools = Pools.GetOrCreateValue(table);

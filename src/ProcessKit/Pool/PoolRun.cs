@@ -273,7 +273,7 @@ namespace ProcessKit.Pool
                 {
                     w.InitRecords.Add(ev.Line);
                 }
-                else if (frame.Body.EndsWith(" ok", StringComparison.Ordinal))
+                else if (ChildProtocol.TryParseResponse(frame.Body, out long initId, out bool initOk) && initId == 0 && initOk)
                 {
                     w.State = PoolWorkerState.Idle;
                     _pool.StartCrashes = 0;
@@ -291,7 +291,11 @@ namespace ProcessKit.Pool
             }
             if (frame.Tag == ChildProtocol.Tags.Response)
             {
-                Complete(w, failed: !frame.Body.EndsWith(" ok", StringComparison.Ordinal), failure: null);
+                // The id must be the item's: anything else is a frame of an earlier run, never credited to this one.
+                if (ChildProtocol.TryParseResponse(frame.Body, out long id, out bool ok) && id == item.Sequence)
+                {
+                    Complete(w, failed: !ok, failure: null);
+                }
             }
             else
             {

@@ -27,7 +27,7 @@ function __pkRead {
     [pscustomobject]@{ Tag = $tag; Value = $value }
 }
 function __pkDone([string]$id, [bool]$failed) {
-    $__pkWriter.WriteLine("$__pkPrefix$($__pkTag.Response) $id $(if ($failed) { 'failed' } else { 'ok' })")
+    $__pkWriter.WriteLine("$__pkPrefix$($__pkTag.Response) $id $(if ($failed) { $__pkProtocol.ResponseFailed } else { $__pkProtocol.ResponseOk })")
     $__pkWriter.Flush()
 }
 __pkOpenRecords $__pkProtocol.Modes.Records
