@@ -46,10 +46,14 @@ namespace ProcessKit.Commands
         {
             bool framed = request.OutputMode != OutputMode.Console && request.StandardOutputPath is null;
             bool channel = framed && ChildSupervisor.Default.Platform.SupportsRecordsChannel;
-            request.CaptureRecords = channel;
+            // Stdout to a file, stderr captured: the output is text in the file, but errors keep their identity as records.
+            bool errorRecords = !framed && request.OutputMode == OutputMode.File && request.StandardErrorPath is null &&
+                ChildSupervisor.Default.Platform.SupportsRecordsChannel;
+            request.CaptureRecords = channel || errorRecords;
             string mode = !framed ? ChildProtocol.Modes.Plain : channel ? ChildProtocol.Modes.Records : ChildProtocol.Modes.RecordsOnStdout;
             // Read now ($using: values, input), as Start-Job does; serialized when the child starts.
             Hashtable payload = PayloadTable(scriptBlock, arguments, input, mode, session, start: null, errorsToStderr: request.StandardErrorPath != null);
+            payload["ErrorRecords"] = errorRecords;
             if (channel && request.OutputMode == OutputMode.Capture && request.StandardOutputPath is null && request.StandardErrorPath is null)
             {
                 // Captured, on the records channel: the stdio of an idle warm host, which may become this child. Its

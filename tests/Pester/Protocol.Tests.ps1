@@ -60,11 +60,14 @@ Describe 'Child protocol' {
             Get-ChildExitCode $p | Should -Be 1
         }
 
-        It 'with -RedirectStandardOutput one error is one error record, without bootstrap positions' {
+        It 'with -RedirectStandardOutput one error is one error record with its identity, without bootstrap positions' {
             $out = Join-Path $TestDrive 'out.txt'
             $r = @(Start-ChildProcess { Get-Item /nonexistent; 'after' } -RedirectStandardOutput $out | Receive-ChildProcess -Wait 2>&1)
             $r.Count | Should -Be 1
-            "$($r[0])" | Should -BeExactly "Get-Item: Cannot find path '/nonexistent' because it does not exist."
+            $r[0] | Should -BeOfType System.Management.Automation.ErrorRecord
+            $r[0].FullyQualifiedErrorId | Should -BeExactly 'PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand'
+            $r[0].TargetObject | Should -BeExactly '/nonexistent'
+            "$($r[0])" | Should -BeExactly "Cannot find path '/nonexistent' because it does not exist."
             Get-Content $out | Should -Be 'after'
         }
 

@@ -35,7 +35,9 @@ if ($__pkPayload.Start) {
     $__pkLevel = $env:PROCESSKIT_LOG_LEVEL
     [System.Environment]::CurrentDirectory = (Get-Location -PSProvider FileSystem).ProviderPath
 }
-__pkOpenRecords $__pkPayload.Mode
+$__pkPlain = $__pkPayload.Mode -eq $__pkProtocol.Modes.Plain
+# Plain output (stdout to a file) with stderr captured: errors still travel whole, as E frames on the records channel.
+__pkOpenRecords $(if ($__pkPlain -and $__pkPayload.ErrorRecords) { $__pkProtocol.Modes.Records } else { $__pkPayload.Mode })
 $__pkErrorsToStderr = [bool]$__pkPayload.ErrorsToStderr
 $__PKUsing = $__pkPayload.Using
 $__pkArgs = @($__pkPayload.Args)
@@ -43,9 +45,11 @@ $__pkBlock = [scriptblock]::Create($__pkPayload.Script)
 $__pkRun = { if ($__pkPayload.HasInput) { $__pkPayload.Input | & $__pkBlock @__pkArgs } else { & $__pkBlock @__pkArgs } }
 __pkLog 20 'child process calling scriptblock'
 try {
-    if (-not $__pkWriter) {
+    if ($__pkPlain) {
         & $__pkRun 2>&1 | ForEach-Object {
-            if ($_ -is [System.Management.Automation.ErrorRecord]) { [Console]::Error.WriteLine((__pkErrorText $_)) } else { $_ }
+            if ($_ -isnot [System.Management.Automation.ErrorRecord]) { $_ }
+            elseif ($__pkWriter) { __pkFrame $__pkTag.Error $_ }
+            else { [Console]::Error.WriteLine((__pkErrorText $_)) }
         } | Out-Default
     } else {
         & $__pkRun *>&1 | ForEach-Object -Process $__pkEmit
