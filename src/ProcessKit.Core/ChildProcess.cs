@@ -24,6 +24,7 @@ namespace ProcessKit
         private DateTime? _exitTime;
         private ChildState _state = ChildState.Running;
         private bool _stopRequested;
+        private bool _suspended;
 
         internal ChildProcess(string name, IChildHandle handle, SpawnRequest request, ChildSupervisor owner)
         {
@@ -82,6 +83,13 @@ namespace ProcessKit
         }
 
         public bool IsAlive => State == ChildState.Running;
+
+        /// <summary>True while the running child is stopped by job control (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU): it is alive
+        /// but does nothing until continued (SIGCONT; Stop-ChildProcess sends one after SIGTERM).</summary>
+        public bool IsSuspended
+        {
+            get { lock (_sync) { return _suspended; } }
+        }
 
         /// <summary>Captured stdout (or object frames of a scriptblock child).</summary>
         internal OutputBuffer StandardOutput { get; } = new OutputBuffer();
@@ -162,6 +170,7 @@ namespace ProcessKit
                 }
                 _exitCode = exitCode;
                 _exitTime = DateTime.Now;
+                _suspended = false;
                 _state = exitCode.HasValue ? ExitStatus.StateOf(exitCode.Value, _stopRequested) : ChildState.Lost;
             }
             if (exitCode is int code)
@@ -173,6 +182,26 @@ namespace ProcessKit
                 ProcessLog.Warning($"{Name} (pid {Id}) was reaped by another process; its exit code is unknown");
             }
             _exited.TrySetResult(true);
+        }
+
+        void IChildObserver.OnSuspended(bool suspended, int signal)
+        {
+            lock (_sync)
+            {
+                if (_state != ChildState.Running || _suspended == suspended)
+                {
+                    return;
+                }
+                _suspended = suspended;
+            }
+            if (suspended)
+            {
+                ProcessLog.Info($"{Name} (pid {Id}) was stopped by signal {signal}; it stays alive until continued (SIGCONT)");
+            }
+            else
+            {
+                ProcessLog.Info($"{Name} (pid {Id}) was continued");
+            }
         }
 
         /// <summary>Remove-ChildProcess: frees the buffered output.</summary>

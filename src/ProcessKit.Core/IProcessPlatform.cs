@@ -36,6 +36,10 @@ namespace ProcessKit
         /// <summary>The child was reaped: its exit code (<c>-N</c> when signal N ended it), or null when another
         /// process reaped it first and the status is unknown. Called once, from the platform's thread, with no lock held.</summary>
         void OnExited(int? exitCode);
+
+        /// <summary>The running child was stopped by signal <paramref name="signal"/> (job control) or, when
+        /// <paramref name="suspended"/> is false, continued. Called from the platform's thread, with no lock held.</summary>
+        void OnSuspended(bool suspended, int signal);
     }
 
     /// <summary>The OS work of the lifecycle and nothing else: spawn, watch, signal a group, list live groups, and the

@@ -102,6 +102,11 @@ namespace ProcessKit
 
         public OutputBuffer Records { get; } = new OutputBuffer();
 
+        /// <summary>An idle host stopped or continued by job control: nothing to report (it is nobody's child yet).</summary>
+        public void OnSuspended(bool suspended, int signal)
+        {
+        }
+
         public void OnExited(int? exitCode)
         {
             _exited = true;

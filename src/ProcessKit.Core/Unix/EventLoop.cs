@@ -387,6 +387,10 @@ namespace ProcessKit.Unix
             for (int i = _watched.Count - 1; i >= 0; i--)
             {
                 var w = _watched[i];
+                if (!w.Exited && !w.Held)
+                {
+                    ReportStopOrContinue(w);
+                }
                 if (!w.Exited && !w.Held && TryReap(w, out int? exitCode))
                 {
                     w.Exited = true;
@@ -396,6 +400,25 @@ namespace ProcessKit.Unix
                 {
                     _watched.RemoveAt(i);
                 }
+            }
+        }
+
+        /// <summary>Job control: a child stopped by SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU, or continued, is reported as such
+        /// (<see cref="ChildProcess.IsSuspended"/>). waitid with WSTOPPED|WCONTINUED and without WEXITED consumes only
+        /// those notifications, never an exit, so the reap below is not disturbed.</summary>
+        private unsafe void ReportStopOrContinue(Watched w)
+        {
+            byte* info = stackalloc byte[LibC.SiginfoSize];
+            new Span<byte>(info, LibC.SiginfoSize).Clear();
+            if (LibC.waitid(LibC.P_PID, w.Child.Id, info, LibC.WSTOPPED | LibC.WCONTINUED | LibC.WNOHANG) != 0 ||
+                *(int*)(info + LibC.SiginfoPidOffset) == 0)
+            {
+                return;
+            }
+            int code = *(int*)(info + LibC.SiginfoCodeOffset);
+            if (code == LibC.CLD_STOPPED || code == LibC.CLD_CONTINUED)
+            {
+                w.Observer.OnSuspended(code == LibC.CLD_STOPPED, *(int*)(info + LibC.SiginfoStatusOffset));
             }
         }
 

@@ -32,6 +32,14 @@ namespace ProcessKit.Unix
         internal const int P_PID = 1;
         /// <summary>Offset of si_pid in siginfo_t (after si_signo, si_errno, si_code; 64-bit Linux pads to 16).</summary>
         internal static readonly int SiginfoPidOffset = IsMacOS ? 12 : 16;
+        /// <summary>si_code follows si_signo and si_errno; si_status follows si_pid and si_uid.</summary>
+        internal const int SiginfoCodeOffset = 8;
+        internal static readonly int SiginfoStatusOffset = SiginfoPidOffset + 8;
+        /// <summary>waitid: report a child stopped by a signal (job control) / continued by SIGCONT.</summary>
+        internal static readonly int WSTOPPED = IsMacOS ? 0x08 : 2;
+        internal static readonly int WCONTINUED = IsMacOS ? 0x10 : 8;
+        internal const int CLD_STOPPED = 5;
+        internal const int CLD_CONTINUED = 6;
         internal const int SiginfoSize = 128;
 
         internal const int SIGKILL = 9;
