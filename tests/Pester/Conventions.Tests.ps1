@@ -179,6 +179,19 @@ Describe 'Conventions of the built-in cmdlets' {
             $p.Duration | Should -Be ($p.ExitTime - $p.StartTime)
         }
 
+        It 'stderr error records say which child when several are received; one child''s keep the line as it is' {
+            $a = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'echo oops-a >&2' -Name (New-TestName 'err-a')
+            $b = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'echo oops-b >&2' -Name (New-TestName 'err-b')
+            Wait-ChildProcess $a, $b -Timeout 60 -ErrorAction Stop
+            $null = Receive-ChildProcess $a, $b -Keep -ErrorVariable several -ErrorAction SilentlyContinue
+            @($several | ForEach-Object ToString) | Sort-Object | Should -Be @("$($a.Name): oops-a", "$($b.Name): oops-b")
+            @($several.Exception.Message) | Sort-Object | Should -Be @('oops-a', 'oops-b')
+            $null = Receive-ChildProcess $a -ErrorVariable one -ErrorAction SilentlyContinue
+            "$($one[0])" | Should -Be 'oops-a'
+            $null = Receive-ChildProcess -Name "$($b.Name.Substring(0, 6))*" -Wait -ErrorVariable wild -ErrorAction SilentlyContinue
+            "$($wild[0])" | Should -Be "$($b.Name): oops-b"
+        }
+
         It 'the timeout error''s category target names the children still running' {
             $a = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name (New-TestName 'slow')
             $b = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name (New-TestName 'slower')
