@@ -10,7 +10,7 @@
     Test     Build, run xunit and Pester; the last line is "N passed, N failed"; exit 1 on any failure
     Demo     Build, run docs/demo.ps1 in a fresh pwsh
     Bench    Build, run docs/bench.ps1 in a fresh pwsh
-    Package  Build, zip out/ProcessKit to out/ProcessKit-<version>.zip
+    Package  Build, pack out/ProcessKit as out/ProcessKit.<version>.nupkg (Compress-PSResource)
 #>
 [CmdletBinding()]
 param(
@@ -54,12 +54,8 @@ function Invoke-BuildTask {
     $bin = "src/ProcessKit/bin/$Configuration/net8.0"
     if (Test-Path $ModuleDir) { Remove-Item $ModuleDir -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $ModuleDir
-    Copy-Item -Path ProcessKit.psd1, "$bin/ProcessKit.dll", "$bin/ProcessKit.Core.dll" -Destination $ModuleDir
-    if (Test-Path src/ProcessKit/ProcessKit.Format.ps1xml) {
-        Copy-Item src/ProcessKit/ProcessKit.Format.ps1xml -Destination $ModuleDir
-    } else {
-        Write-Warning 'src/ProcessKit/ProcessKit.Format.ps1xml not found; the manifest lists it, so Import-Module will fail.'
-    }
+    Copy-Item -Path ProcessKit.psd1, "$bin/ProcessKit.dll", "$bin/ProcessKit.Core.dll", LICENSE, CHANGELOG.md -Destination $ModuleDir
+    Copy-Item src/ProcessKit/ProcessKit.Format.ps1xml, src/ProcessKit/ProcessKit.Types.ps1xml -Destination $ModuleDir   # the manifest lists both
     Copy-Item src/ProcessKit/en-US -Destination $ModuleDir -Recurse   # MAML help: en-US/ProcessKit.dll-Help.xml for Get-Help
     Write-Host "Module assembled in out/ProcessKit ($Configuration)"
 }
@@ -173,14 +169,17 @@ function Invoke-DemoTask { Invoke-ScriptTask 'docs/demo.ps1' }
 
 function Invoke-BenchTask { Invoke-ScriptTask 'docs/bench.ps1' }
 
+# A .nupkg, as Publish-PSResource would upload it: Install-PSResource / Save-PSResource take it from any folder
+# registered as a repository (tests/Pester/Package.Tests.ps1 does exactly that).
 function Invoke-PackageTask {
     Invoke-BuildTask
-    $version = (Import-PowerShellDataFile ProcessKit.psd1).ModuleVersion
-    $zip = Join-Path $Root "out/ProcessKit-$version.zip"
-    if (Test-Path $zip) { Remove-Item $zip -Force }
-    # includeBaseDirectory: the archive holds ProcessKit/..., ready to unpack into a module path.
-    [IO.Compression.ZipFile]::CreateFromDirectory($ModuleDir, $zip, [IO.Compression.CompressionLevel]::Optimal, $true)
-    Write-Host "Package: out/ProcessKit-$version.zip"
+    $null = Test-ModuleManifest -Path $ModuleManifest -ErrorAction Stop
+    $version = (Import-PowerShellDataFile $ModuleManifest).ModuleVersion
+    $nupkg = Join-Path $Root "out/ProcessKit.$version.nupkg"
+    if (Test-Path $nupkg) { Remove-Item $nupkg -Force }
+    Compress-PSResource -Path $ModuleDir -DestinationPath (Join-Path $Root 'out')
+    if (-not (Test-Path $nupkg)) { throw "Compress-PSResource did not write $nupkg" }
+    Write-Host "Package: out/ProcessKit.$version.nupkg"
 }
 
 Push-Location $Root

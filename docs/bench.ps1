@@ -177,7 +177,7 @@ if ($MemoryProbe) {
                 Get-ChildProcess | Remove-ChildProcess -Force -ErrorAction SilentlyContinue
             }
             'StartProcess' {
-                foreach ($p in $held) { try { $p.Kill(); $p.WaitForExit(5000); $p.Dispose() } catch { } }
+                foreach ($p in $held) { try { $p.Kill(); $p.WaitForExit(5000); $p.Dispose() } catch { <# already exited: nothing to end #> } }
             }
             'StartJob' { Get-Job | Remove-Job -Force -ErrorAction SilentlyContinue }
         }
@@ -235,12 +235,12 @@ function Add-Failure([string] $Case, [string] $Peer, $ErrorRecord) {
 
 # Ends everything a case may have left: ProcessKit children, jobs, peer processes.
 function Clear-Bench {
-    try { Get-ChildProcess | Stop-ChildProcess -Force -ErrorAction SilentlyContinue } catch { }
-    try { Get-ChildProcess | Remove-ChildProcess -Force -ErrorAction SilentlyContinue } catch { }
-    try { Get-Job | Remove-Job -Force -ErrorAction SilentlyContinue } catch { }
+    try { Get-ChildProcess | Stop-ChildProcess -Force -ErrorAction SilentlyContinue } catch { <# cleanup between cases is best effort; a failure shows in the next case #> }
+    try { Get-ChildProcess | Remove-ChildProcess -Force -ErrorAction SilentlyContinue } catch { <# cleanup between cases is best effort; a failure shows in the next case #> }
+    try { Get-Job | Remove-Job -Force -ErrorAction SilentlyContinue } catch { <# cleanup between cases is best effort; a failure shows in the next case #> }
     foreach ($p in $script:peerProcesses) {
-        try { if (-not $p.HasExited) { $p.Kill($true); $null = $p.WaitForExit(5000) } } catch { }
-        try { $p.Dispose() } catch { }
+        try { if (-not $p.HasExited) { $p.Kill($true); $null = $p.WaitForExit(5000) } } catch { <# cleanup between cases is best effort; a failure shows in the next case #> }
+        try { $p.Dispose() } catch { <# cleanup between cases is best effort; a failure shows in the next case #> }
     }
     $script:peerProcesses.Clear()
 }
@@ -432,7 +432,7 @@ function Invoke-PythonCase([string] $Case, [int[]] $Arguments) {
         Add-Failure "python $Case" 'python3' $_
         $null
     } finally {
-        if (-not $p.HasExited) { try { $p.Kill($true) } catch { } }
+        if (-not $p.HasExited) { try { $p.Kill($true) } catch { <# cleanup between cases is best effort; a failure shows in the next case #> } }
         $p.Dispose()
     }
 }

@@ -1,11 +1,15 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    ProcessKit demo: the examples of Python's multiprocessing tutorial, translated to PowerShell.
+    ProcessKit demo: the Python multiprocessing tutorial this project comes from, translated to PowerShell.
 .DESCRIPTION
     Run it with `dotnet pwsh ./build.ps1 Demo` (builds first), or after a build with
-    `pwsh -NoProfile -File docs/demo.ps1`. Each section says what it shows, prints the code it runs
-    and that code's output, then checks the result. Exits 1 if anything did not come out as expected.
+    `pwsh -NoProfile -File docs/demo.ps1`.
+    Part 1 is the tutorial ProcessKit was made from (a "Python Multiprocessing Tutorial": spawn, names, daemons,
+    join, terminate, is_alive, exitcode, log_to_stderr, and its Performance feature as a pool), its examples in
+    its order and with its own messages. Part 2 translates a second, longer tutorial. Each section prints the
+    Python original, then the PowerShell it runs and that code's output, then checks the result. Exits 1 if
+    anything did not come out as expected. Write-Host throughout: everything here is for the person watching.
     Run it in a fresh pwsh (as both commands do): it lists and removes the session's children.
     The program children use `sh` and `sleep`, so the demo runs on Linux and macOS.
 #>
@@ -26,6 +30,18 @@ function Write-Section([string] $Title, [string] $Python, [string] $Text) {
     Write-Host "=== $Title ==="
     Write-Host "Python: $Python"
     Write-Host $Text
+}
+
+# Part 1's sections: the tutorial's Python beside the PowerShell that does the same.
+function Write-Original([string] $Title, [string] $Text, [string] $Python) {
+    Write-Host ''
+    Write-Host "=== $Title ==="
+    Write-Host $Text
+    Write-Host ''
+    Write-Host '  Python:'
+    foreach ($line in $Python -split '\r?\n') { Write-Host ('    ' + $line) }
+    Write-Host ''
+    Write-Host '  PowerShell:'
 }
 
 # Prints the code, dedented and indented by four, before it runs; the caller then dot-sources it,
@@ -54,6 +70,198 @@ function Test-PidAlive([int] $Id) {
 }
 
 try {
+    Write-Host '##### Part 1: the Python multiprocessing tutorial this project comes from #####'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Import Multiprocessing Module/Library' 'The module gives the functions; ProcessKit is a PowerShell module.' 'import multiprocessing'
+    $code = {
+        Import-Module ProcessKit   # the demo imported the module it just built, above
+    }
+    Show-Code $code
+    Assert-Demo ([bool] (Get-Command Start-ChildProcess -ErrorAction SilentlyContinue)) 'the cmdlets are there'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Spawn Multiple Processes' 'Three processes, each started once, each printing its message.' @'
+def foo(message):
+    print(message)
+if __name__ == '__main__':
+    p = multiprocessing.Process(target=foo, args=("This is a spawn",))
+    p.start()
+    p = multiprocessing.Process(target=foo, args=("This is a spawn 2",))
+    p.start()
+    p = multiprocessing.Process(target=foo, args=("This is a spawn 3",))
+    p.start()
+'@
+    $code = {
+        $foo = { param($message) $message }
+        $spawns = foreach ($message in 'This is a spawn', 'This is a spawn 2', 'This is a spawn 3') {
+            Start-ChildProcess $foo -ArgumentList $message
+        }
+        ($printed = $spawns | Receive-ChildProcess -Wait)
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo ((@($printed | Sort-Object) -join '|') -eq 'This is a spawn|This is a spawn 2|This is a spawn 3') 'each of the three processes printed its message'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Set Name For Created Processes' 'name= names the process; inside it, current_process().name is $env:PROCESSKIT_NAME.' @'
+def daemon(message):
+    print(multiprocessing.current_process().name)
+    print(message)
+if __name__ == '__main__':
+    p = multiprocessing.Process(name="This process name is daemon", target=daemon, args=("This is a spawn",))
+    p.start()
+'@
+    $code = {
+        $daemon = { param($message) $env:PROCESSKIT_NAME; $message }
+        $p = Start-ChildProcess $daemon -ArgumentList 'This is a spawn' -Name 'This process name is daemon'
+        ($printed = Receive-ChildProcess $p -Wait)
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo (($printed -join '|') -eq 'This process name is daemon|This is a spawn') 'the child printed its name, then its message'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Create Daemon Processes' 'p.daemon = True is -Daemon: the child ends when the main process (the session) ends.' @'
+def daemon(message):
+    print(message)
+if __name__ == '__main__':
+    p = multiprocessing.Process(target=daemon, args=("Waiting For Tasks",))
+    p.daemon = True
+    p.start()
+    print("This will not printed bec")
+'@
+    $code = {
+        $p = Start-ChildProcess { param($message) $message } -ArgumentList 'Waiting For Tasks' -Daemon
+        'This will not printed bec'
+        "daemon: $($p.Daemon)"
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo $p.Daemon 'the child is a daemon: it ends with this session, however the session ends (part 2, section 3)'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Wait For Process To Complete' 'join() is Wait-ChildProcess: the main process waits for the child to exit.' @'
+    p = multiprocessing.Process(target=daemon, args=("Waiting For Tasks",))
+    p.daemon = True
+    p.start()
+    p.join()
+    print("This will not printed bec")
+'@
+    $code = {
+        $p = Start-ChildProcess { param($message) $message } -ArgumentList 'Waiting For Tasks' -Daemon
+        Wait-ChildProcess $p
+        Receive-ChildProcess $p
+        'This will not printed bec'
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo (-not (Test-ChildProcess $p) -and $p.ExitCode -eq 0) 'the wait returned once the child had exited, with exit code 0'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Terminate Process' 'terminate() is Stop-ChildProcess (SIGTERM); it returns once the child has exited.' @'
+    p = multiprocessing.Process(target=daemon, args=("Waiting For Tasks",))
+    p.daemon = True
+    p.start()
+    p.terminate()
+    print("Process Is Terminated")
+'@
+    $code = {
+        $p = Start-ChildProcess { param($message) $message } -ArgumentList 'Waiting For Tasks' -Daemon
+        Stop-ChildProcess $p
+        'Process Is Terminated'
+        "exit code: $($p.ExitCode)"
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo ($p.ExitCode -eq -15) 'the terminated child has exit code -15 (SIGTERM)'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Check If Given Child Process Is Running or Alive' 'is_alive() is Test-ChildProcess.' @'
+    p = multiprocessing.Process(target=daemon, args=("Waiting For Tasks",))
+    p.daemon = True
+    p.start()
+    print(p.is_alive())
+'@
+    $code = {
+        $p = Start-ChildProcess { param($message) $message } -ArgumentList 'Waiting For Tasks' -Daemon
+        ($alive = Test-ChildProcess $p)
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo ($alive -eq $true) 'a child that was just started is alive: True'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Print Process Exit Status' 'exitcode is Get-ChildExitCode: 0 success, above 0 an error, below 0 the signal that ended it.' @'
+    p1 = multiprocessing.Process(target=foo, args=("Waiting For Tasks",))
+    p2 = multiprocessing.Process(target=foo, args=("Waiting For Tasks",))
+    p1.start()
+    p2.start()
+    p2.terminate()
+    time.sleep(3)
+    print(p1.exitcode)
+    print(p2.exitcode)
+'@
+    $code = {
+        $p1 = Start-ChildProcess $foo -ArgumentList 'Waiting For Tasks'
+        $p2 = Start-ChildProcess $foo -ArgumentList 'Waiting For Tasks'
+        Stop-ChildProcess $p2
+        Wait-ChildProcess $p1                  # instead of time.sleep(3): returns as soon as p1 has exited
+        Get-ChildExitCode $p1
+        Get-ChildExitCode $p2
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo ((Get-ChildExitCode $p1) -eq 0 -and (Get-ChildExitCode $p2) -eq -15) 'the finished child exited with 0, the terminated one with -15'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Log Multiprocess Operations' 'log_to_stderr(logging.DEBUG) is Enable-ChildProcessLog -Level Debug: the records go to standard error.' @'
+    multiprocessing.log_to_stderr(logging.DEBUG)
+    p1 = multiprocessing.Process(target=foo, args=("Waiting For Tasks",))
+    p2 = multiprocessing.Process(target=foo, args=("Waiting For Tasks",))
+    p1.start()
+    p2.start()
+    p2.terminate()
+    time.sleep(3)
+    print(p1.exitcode)
+    print(p2.exitcode)
+'@
+    $code = {
+        Enable-ChildProcessLog -Level Debug
+        $p1 = Start-ChildProcess $foo -ArgumentList 'Waiting For Tasks'
+        $p2 = Start-ChildProcess $foo -ArgumentList 'Waiting For Tasks'
+        Stop-ChildProcess $p2
+        Wait-ChildProcess $p1
+        Get-ChildExitCode $p1
+        Get-ChildExitCode $p2
+        Disable-ChildProcessLog
+    }
+    Show-Code $code; . $code | Out-Host
+    $records = @(Get-ChildProcessLog -ProcessName MainProcess | Where-Object { $_.Message -match "\b($($p1.Name)|$($p2.Name))\b" })
+    Assert-Demo (@($records | Where-Object Level -eq Debug).Count -gt 0) 'DEBUG records were written (the spawn details)'
+    Assert-Demo (@($records | Where-Object Message -match "sending SIGTERM to $($p2.Name)").Count -eq 1) 'the terminate() of p2 is logged'
+    Assert-Demo (@(Get-ChildProcessLog -ProcessName $p1.Name | Where-Object Message -match 'process exiting with exitcode 0').Count -eq 1) 'p1 logged its own exit, under its own name'
+
+    # ---------------------------------------------------------------------------------------------
+    Write-Original 'Multiprocessing Features: Performance' 'A task divided among processes completes in less time: Pool.map is Invoke-ChildProcessPool, whose workers start once and take item after item.' @'
+def work(n):
+    time.sleep(0.5)
+    return n * n
+if __name__ == '__main__':
+    with multiprocessing.Pool(4) as pool:
+        pool.map(work, range(4))   # (not in the tutorial: the workers start, as the PowerShell below shows)
+        print(pool.map(work, range(8)))
+'@
+    $code = {
+        $pool = New-ChildProcessPool -ThrottleLimit 4           # with Pool(4) as pool:
+        $null = 1..4 | Invoke-ChildProcessPool { Start-Sleep -Milliseconds 500 } -Pool $pool -BatchSize 1   # the 4 workers start, once
+        $timer = [System.Diagnostics.Stopwatch]::StartNew()
+        $squares = 0..7 | Invoke-ChildProcessPool { Start-Sleep -Milliseconds 500; $_ * $_ } -Pool $pool -BatchSize 1
+        "$squares"
+        '8 items of 0.5 s each took {0:N1} s on the pool''s {1} workers (one after another: 4.0 s)' -f $timer.Elapsed.TotalSeconds, $pool.Workers.Count
+        Remove-ChildProcessPool $pool                           # pool.close(); pool.join()
+    }
+    Show-Code $code; . $code | Out-Host
+    Assert-Demo (($squares -join ',') -eq '0,1,4,9,16,25,36,49') 'the results come back in input order, as pool.map returns them'
+    Get-ChildProcess | Stop-ChildProcess -Force
+    Get-ChildProcess | Remove-ChildProcess
+
+    Write-Host ''
+    Write-Host '##### Part 2: a second tutorial (spawning, naming, daemons, waiting, terminating, exit status, listing, logging) #####'
+
     # ---------------------------------------------------------------------------------------------
     Write-Section '1. Spawning processes' 'Process(target=worker, args=(i,)).start(); p.join()' @'
 A scriptblock child runs in a new pwsh process; -ArgumentList feeds its param() block.

@@ -13,9 +13,10 @@ namespace ProcessKit.Commands
     {
         /// <summary>Writes one batch: <paramref name="records"/> (frame lines), then <paramref name="stdout"/>, then
         /// <paramref name="stderr"/>. For a child without a records channel (a platform that has none) frames are
-        /// looked for in stdout instead.</summary>
+        /// looked for in stdout instead. <paramref name="nameChild"/>: a stderr error record's message starts with the
+        /// child's name (the exception keeps the line as it was), for a Receive of several children.</summary>
         public static void Emit(PSCmdlet cmdlet, ChildProcess child, IReadOnlyList<string> records, IReadOnlyList<string> stdout,
-            IReadOnlyList<string> stderr, bool stderrAsText)
+            IReadOnlyList<string> stderr, bool stderrAsText, bool nameChild = false)
         {
             foreach (string line in records)
             {
@@ -40,7 +41,12 @@ namespace ProcessKit.Commands
                     cmdlet.WriteObject(line);
                     continue;
                 }
-                cmdlet.WriteError(new ErrorRecord(new ChildStandardErrorException(line), ErrorHelper.StandardError, ErrorCategory.FromStdErr, child));
+                var record = new ErrorRecord(new ChildStandardErrorException(line), ErrorHelper.StandardError, ErrorCategory.FromStdErr, child);
+                if (nameChild)
+                {
+                    record.ErrorDetails = new ErrorDetails($"{child.Name}: {line}");
+                }
+                cmdlet.WriteError(record);
             }
         }
 

@@ -25,8 +25,16 @@ namespace ProcessKit.Commands
                 ErrorDetails = e.OsError == 0 ? null : new ErrorDetails($"{e.Message} (OS error {e.OsError}{(Errno.Name(e.OsError) is string name ? ", " + name : string.Empty)})"),
             };
 
-        public static ErrorRecord Timeout(string message, object target) =>
-            new ErrorRecord(new TimeoutException(message), WaitTimeout, ErrorCategory.OperationTimeout, target);
+        /// <summary>The category's target names the children still running ("a, b"), not the array type.</summary>
+        public static ErrorRecord Timeout(string message, object target)
+        {
+            var record = new ErrorRecord(new TimeoutException(message), WaitTimeout, ErrorCategory.OperationTimeout, target);
+            if (target is ChildProcess[] children)
+            {
+                record.CategoryInfo.TargetName = string.Join(", ", System.Linq.Enumerable.Select(children, c => c.Name));
+            }
+            return record;
+        }
 
         public static ErrorRecord StillRunning(ChildProcess child) =>
             new ErrorRecord(new InvalidOperationException($"Child process {child.Name} (pid {child.Id}) is still running. Stop it first or use -Force."), Running, ErrorCategory.ResourceBusy, child);

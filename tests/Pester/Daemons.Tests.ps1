@@ -353,7 +353,7 @@ switch ($Mode) {
                 $log | Should -Match ([regex]::Escape("[INFO/$self] ending daemon daemon-tree (pid $($t.Tree)) because")) -Because "Log:`n$log"
                 $log | Should -Match ([regex]::Escape("[INFO/$self] ending daemon daemon-stubborn (pid $($t.Stubborn)) because"))
             } finally {
-                if (-not $closed) { try { $rs.Close() } catch { } }
+                if (-not $closed) { try { $rs.Close() } catch { <# already broken or closed: disposal follows #> } }
                 $rs.Dispose()
                 $ps.Dispose()
                 Disable-ChildProcessLog
@@ -377,8 +377,8 @@ switch ($Mode) {
             $reused = $false
             $warm = [System.Diagnostics.Process]::Start('/bin/true'); $warm.WaitForExit(); $warm.Dispose()
             for ($attempt = 0; $attempt -lt 40 -and -not $reused; $attempt++) {
-                if ($unrelated) { try { $unrelated.Kill() } catch { }; $unrelated.WaitForExit(5000); $unrelated.Dispose(); $unrelated = $null }
-                try { [System.IO.File]::WriteAllText('/proc/sys/kernel/ns_last_pid', [string]($stale - 1)) } catch { }
+                if ($unrelated) { try { $unrelated.Kill() } catch { <# it may have exited already #> }; $unrelated.WaitForExit(5000); $unrelated.Dispose(); $unrelated = $null }
+                try { [System.IO.File]::WriteAllText('/proc/sys/kernel/ns_last_pid', [string]($stale - 1)) } catch { <# not writable here: pid reuse is then left to chance, and the attempt loop retries #> }
                 $setsid = @('/usr/bin/setsid', '/bin/setsid') | Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
                 $psi = if ($setsid) { [System.Diagnostics.ProcessStartInfo]::new($setsid) } else { [System.Diagnostics.ProcessStartInfo]::new('sleep') }
                 if ($setsid) { $psi.ArgumentList.Add('sleep') }
@@ -406,7 +406,7 @@ switch ($Mode) {
                 $log | Should -Match ([regex]::Escape("session process $sessionPid is gone; sending SIGTERM to daemon process group $live")) -Because "Log:`n$log"
                 $log | Should -Not -Match "daemon process group $stale\b" -Because "the guardian must have forgotten the exited daemon. Log:`n$log"
             } finally {
-                if ($unrelated) { try { $unrelated.Kill() } catch { }; $null = $unrelated.WaitForExit(5000); $unrelated.Dispose() }
+                if ($unrelated) { try { $unrelated.Kill() } catch { <# it may have exited already #> }; $null = $unrelated.WaitForExit(5000); $unrelated.Dispose() }
             }
         }
 

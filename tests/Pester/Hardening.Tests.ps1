@@ -92,7 +92,7 @@ Describe 'Hardening: names with wildcard characters (item 21)' {
 
     It 'an invalid pattern that is no child''s name matches nothing (ChildProcessNotFound), without throwing' {
         $null = Start-ChildProcess -FilePath sleep -ArgumentList 300 -Name 'w[1]'
-        @(Test-ChildProcess -Name 'w[' -ErrorVariable ev -ErrorAction SilentlyContinue).Count | Should -Be 0
+        @(Get-ChildExitCode -Name 'w[' -ErrorVariable ev -ErrorAction SilentlyContinue).Count | Should -Be 0
         $ev.Count | Should -Be 1
         $ev[0].FullyQualifiedErrorId | Should -BeLike 'ChildProcessNotFound*'
     }

@@ -1,6 +1,7 @@
 #Requires -Version 7.4
 # Get-Help: every exported cmdlet has MAML help (en-US/ProcessKit.dll-Help.xml) with a real synopsis, examples,
-# and a description for every parameter, whose required/position/pipeline/wildcard facts match the code.
+# and a description for every parameter, whose required/position/pipeline/wildcard facts match the code; SYNTAX shows
+# exactly the cmdlet's parameter sets. The MAML is the source of the text; these tests hold it to the code.
 
 BeforeDiscovery {
     Import-Module "$PSScriptRoot/TestHelpers.psm1" -Force
@@ -63,6 +64,27 @@ Describe 'ProcessKit help' {
             $documented = @($Help.parameters.parameter | Where-Object { $_ } | ForEach-Object name)
             $stale = $documented | Where-Object { -not $Command.Parameters.ContainsKey($_) }
             @($stale) | Should -BeNullOrEmpty
+        }
+
+        It 'shows in SYNTAX exactly the parameter sets the cmdlet has, each with its parameters, required and position' {
+            # One line per form: "Name:required:position" for each parameter, sorted; the help's forms and the
+            # cmdlet's parameter sets must be the same multiset (no -Name / -Id forms that do not exist).
+            $describe = {
+                param($parameters)
+                (@($parameters | Where-Object Name -NotIn $Skipped | ForEach-Object { $_ } | Sort-Object Name) -join ' ')
+            }
+            $code = @(foreach ($set in $Command.ParameterSets) {
+                & $describe @($set.Parameters | ForEach-Object {
+                    $pos = if ($_.Position -eq [int]::MinValue) { 'named' } else { "$($_.Position)" }
+                    [pscustomobject]@{ Name = $_.Name; Text = "$($_.Name):$("$($_.IsMandatory)".ToLowerInvariant()):$pos" }
+                } | ForEach-Object { $_ | Add-Member -Force -MemberType ScriptMethod -Name ToString -Value { $this.Text } -PassThru })
+            }) | Sort-Object
+            $help = @(foreach ($item in @($Help.syntax.syntaxItem)) {
+                & $describe @(@($item.parameter) | Where-Object { $_ } | ForEach-Object {
+                    [pscustomobject]@{ Name = $_.name; Text = "$($_.name):$($_.required):$($_.position)" }
+                } | ForEach-Object { $_ | Add-Member -Force -MemberType ScriptMethod -Name ToString -Value { $this.Text } -PassThru })
+            }) | Sort-Object
+            $help | Should -Be $code
         }
 
         It 'states required, position, pipeline input and wildcards as the code declares them' {

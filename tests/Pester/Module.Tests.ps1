@@ -67,4 +67,24 @@ Describe 'ProcessKit module' {
         $out | Should -Match 'warnings=0'
         $out | Should -Match 'cmdlets=([89]|1\d)'
     }
+
+    It 'ships about_ProcessKit, found by Get-Help, covering the topics users ask about' {
+        $about = Get-Help about_ProcessKit | Out-String
+        foreach ($topic in 'SESSIONS', 'DAEMONS AND THE LIFELINE', 'EXIT CODES', 'OUTPUT CAPTURE AND ITS BOUNDS', 'THE PYTHON MAPPING', 'WHEN TO USE PROCESSKIT INSTEAD OF JOBS') {
+            $about | Should -Match ([regex]::Escape($topic))
+        }
+    }
+
+    It 'the README''s example runs as written and prints what its comments say' {
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+        $m = [regex]::Match($readme, '(?s)## Example\s+```powershell\r?\n(.*?)```')
+        $m.Success | Should -BeTrue
+        $out = @(& ([scriptblock]::Create($m.Groups[1].Value)) -ErrorAction Stop)
+        $out[0] | Should -Be 'hello bob'
+        $out[1] | Should -Be 0
+        $out[2] | Should -BeTrue
+        $out[3] | Should -Be -15
+        $out[4..13] | Should -Be (0..9 | ForEach-Object { $_ * $_ })
+        Clear-TestProcess
+    }
 }

@@ -77,11 +77,11 @@ Start-Sleep -Seconds 300
                 Stop-ChildProcess -Id $innerId -ErrorVariable ev -ErrorAction SilentlyContinue
                 $ev.Count | Should -Be 1
                 $ev[0].FullyQualifiedErrorId | Should -BeLike 'ChildProcessNotFound*'
-                Test-ChildProcess -Name $name -ErrorVariable ev2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+                Get-ChildExitCode -Name $name -ErrorVariable ev2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
                 $ev2.Count | Should -Be 1
                 Test-PidAlive -Id $innerId | Should -BeTrue -Because 'the outer Stop-ChildProcess must not reach another session''s child'
             } finally {
-                try { $null = Invoke-InRunspace $ps 'Get-ChildProcess | Stop-ChildProcess -Force; Get-ChildProcess | Remove-ChildProcess -Force' } catch { }
+                try { $null = Invoke-InRunspace $ps 'Get-ChildProcess | Stop-ChildProcess -Force; Get-ChildProcess | Remove-ChildProcess -Force' } catch { <# best-effort cleanup of the inner session; its runspace is disposed next #> }
                 $ps.Runspace.Dispose()
                 $ps.Dispose()
             }

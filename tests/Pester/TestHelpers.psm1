@@ -123,7 +123,7 @@ function Clear-TestProcess {
     try {
         ProcessKit\Get-ChildProcess -ErrorAction SilentlyContinue | ProcessKit\Stop-ChildProcess -Force -ErrorAction SilentlyContinue
         ProcessKit\Get-ChildProcess -ErrorAction SilentlyContinue | ProcessKit\Remove-ChildProcess -Force -ErrorAction SilentlyContinue
-    } catch { }
+    } catch { <# the array form above already reported its failure; this pass is best effort #> }
     foreach ($id in $script:ExtraPids) {
         if (Test-PidAlive -Id $id) { & /bin/sh -c 'kill -9 "$1" 2>/dev/null' sh $id }
     }

@@ -220,7 +220,7 @@ Set-Content -LiteralPath $Result -Value ('{0} {1}' -f $cpu.ToString([cultureinfo
                 $ps.Commands.Clear()
                 $null = $ps.AddScript('Get-ChildProcess | Remove-ChildProcess -Force -ErrorAction SilentlyContinue')
                 $null = $ps.Invoke()
-            } catch { }
+            } catch { <# cleanup of a runspace the test may have broken: the outer AfterEach cleans up too #> }
             $ps.Dispose()
             $rs.Dispose()
         }

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 
 namespace ProcessKit.Commands
@@ -53,15 +54,33 @@ namespace ProcessKit.Commands
         }
     }
 
-    /// <summary>Recent records as objects (time, level, process name, pid, message), newest last.</summary>
+    /// <summary>Recent records as objects (time, level, process name, pid, message), newest last; -Level keeps the
+    /// records at that level or above (as a logger's level does), -ProcessName those of the matching processes.</summary>
     [Cmdlet(VerbsCommon.Get, "ChildProcessLog")]
     [OutputType(typeof(LogRecord))]
     public sealed class GetChildProcessLogCommand : PSCmdlet
     {
+        /// <summary>Applied after the filters: the last N records that pass them.</summary>
         [Parameter]
         [ValidateRange(1, ProcessLog.RingSize)]
         public int Last { get; set; } = ProcessLog.RingSize;
 
-        protected override void EndProcessing() => WriteObject(ProcessLog.Recent(Last), enumerateCollection: true);
+        [Parameter]
+        public LogLevel Level { get; set; } = LogLevel.Debug;
+
+        [Parameter(Position = 0)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[]? ProcessName { get; set; }
+
+        protected override void EndProcessing()
+        {
+            var patterns = ProcessName?.Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
+            var records = ProcessLog.Recent(ProcessLog.RingSize)
+                .Where(r => r.Level >= Level)
+                .Where(r => patterns is null || patterns.Any(p => p.IsMatch(r.ProcessName)))
+                .ToList();
+            WriteObject(records.Skip(System.Math.Max(0, records.Count - Last)), enumerateCollection: true);
+        }
     }
 }

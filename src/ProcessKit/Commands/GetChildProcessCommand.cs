@@ -17,6 +17,7 @@ namespace ProcessKit.Commands
         /// <summary>Wins over -Name when both are given (a piped object with both properties): ids are unique.
         /// Null or empty is a binding error: `-Id $x.Id` with $x null must not list every child.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(ChildIdCompleter))]
         [ValidateNotNullOrEmpty]
         public int[]? Id { get; set; }
 
@@ -28,7 +29,7 @@ namespace ProcessKit.Commands
                 WriteObject(table.Children, enumerateCollection: true);
                 return;
             }
-            WriteObject(ChildSelectorCommand.Select(table, Name, Id, WriteError, reportEmptyWildcard: false), enumerateCollection: true);
+            WriteObject(ChildSelectorCommand.Select(table, Name, Id, WriteError), enumerateCollection: true);
         }
     }
 }

@@ -37,9 +37,16 @@ namespace ProcessKit.Commands
         [Parameter]
         public SwitchParameter StandardErrorAsText { get; set; }
 
+        /// <summary>Several children may be received (more than one selected, a wildcard, or children from the
+        /// pipeline): each stderr error record then says which child wrote it.</summary>
+        private bool _nameChildren;
+
         protected override void ProcessRecord()
         {
-            foreach (var child in SelectChildren())
+            var selected = SelectChildren();
+            _nameChildren |= selected.Count > 1 || MyInvocation.ExpectingInput ||
+                (ParameterSetName == SelectorSet && Name.Any(WildcardPattern.ContainsWildcardCharacters));
+            foreach (var child in selected)
             {
                 if (child.Removed)
                 {
@@ -144,7 +151,7 @@ namespace ProcessKit.Commands
         {
             var none = Array.Empty<string>();
             ChildRecordReader.Emit(this, child, kind == StreamKind.Records ? lines : none, kind == StreamKind.Out ? lines : none,
-                kind == StreamKind.Err ? lines : none, StandardErrorAsText);
+                kind == StreamKind.Err ? lines : none, StandardErrorAsText, _nameChildren || _waitFor.Count > 1);
         }
 
         private enum StreamKind
