@@ -1,0 +1,68 @@
+# ProcessKit remote side (docs/remote.md). Runs under `sh -c` on the remote host as the command of one ssh
+# connection; $1 is a per-child nonce that marks its status lines on stderr. Needs a POSIX sh; perl (in every Debian)
+# gives exact wait statuses, setsid its own group without perl.
+# stdin: a byte count and that many bytes of shell setup (variables, exports, `set -- argv`), a byte count and that
+# many bytes of input for the command; then control lines TERM / KILL. EOF on stdin is the lifeline.
+pk_mark="$(printf '\036')PKR$1"
+pk_say() { printf '%s %s\n' "$pk_mark" "$*" >&2; }
+IFS= read -r pk_len || exit 0
+pk_setup=$(head -c "$pk_len")
+pk_grace=; pk_dir=
+eval "$pk_setup"
+IFS= read -r pk_inlen || exit 0
+pk_in=
+if [ "$pk_inlen" -gt 0 ]; then
+    pk_in=$(mktemp) || { pk_say fail "cannot create a temporary file for the input"; exit 126; }
+    head -c "$pk_inlen" > "$pk_in"
+fi
+if [ -n "$pk_dir" ]; then
+    cd "$pk_dir" 2>/dev/null || { rm -f "$pk_in"; pk_say fail "cannot change to directory $pk_dir"; exit 126; }
+fi
+if ! command -v "$1" >/dev/null 2>&1; then
+    rm -f "$pk_in"; pk_say fail "$1: command not found on $(uname -n)"; exit 127
+fi
+if [ -n "$pk_in" ]; then exec 4<"$pk_in"; rm -f "$pk_in"; else exec 4</dev/null; fi
+pk_st=$(mktemp) || { pk_say fail "cannot create a temporary file for the status"; exit 126; }
+exec 5<&0
+if command -v perl >/dev/null 2>&1; then
+    # Leads its own session and group; ignores the stop signals itself (its command does not) to write the exact status.
+    perl -e 'use POSIX (); my $st = shift; POSIX::setsid(); $SIG{$_} = "IGNORE" for qw(TERM INT HUP QUIT);
+        my $p = fork; exit 126 unless defined $p;
+        if ($p == 0) { $SIG{$_} = "DEFAULT" for qw(TERM INT HUP QUIT); exec { $ARGV[0] } @ARGV; print STDERR "$ARGV[0]: $!\n"; POSIX::_exit(127); }
+        waitpid($p, 0); my $s = $?; open(my $f, ">", $st) or exit 126;
+        print $f (($s & 127) ? -($s & 127) : ($s >> 8)), "\n"; close $f; exit 0' "$pk_st" "$@" <&4 4<&- 5<&- &
+elif command -v setsid >/dev/null 2>&1; then
+    setsid "$@" <&4 4<&- 5<&- &
+else
+    "$@" <&4 4<&- 5<&- &
+fi
+pk_pg=$!
+exec 4<&-
+pk_kill() { kill "-$1" "-$pk_pg" 2>/dev/null || kill "-$1" "$pk_pg" 2>/dev/null; }
+pk_say started "$pk_pg"
+(
+    while IFS= read -r pk_c; do
+        case $pk_c in TERM) pk_kill TERM ;; KILL) pk_kill KILL ;; esac
+    done
+    # The connection is gone (or the session closed it): a daemon's group ends, SIGTERM, grace, SIGKILL.
+    if [ -n "$pk_grace" ]; then
+        ( pk_kill TERM; sleep "$pk_grace"; pk_kill KILL ) </dev/null >/dev/null 2>&1 &
+    fi
+) <&5 >/dev/null 2>&1 &
+pk_ctl=$!
+exec 5<&-
+wait "$pk_pg"
+pk_ws=$?
+pk_code=$(cat "$pk_st" 2>/dev/null)
+rm -f "$pk_st"
+if [ -z "$pk_code" ]; then
+    pk_code=$pk_ws
+    # Only a signal to the whole group (SIGKILL) ends the perl runner itself; without perl, 128+N stays as sh says it.
+    if [ "$pk_ws" -gt 128 ] && command -v perl >/dev/null 2>&1; then pk_code=$((128 - pk_ws)); fi
+fi
+pk_say exit "$pk_code"
+# What the command left in its group still answers TERM/KILL; the connection stays until it is gone.
+while kill -0 "-$pk_pg" 2>/dev/null; do sleep 1; done
+kill "$pk_ctl" 2>/dev/null
+if [ "$pk_code" -ge 0 ] 2>/dev/null && [ "$pk_code" -le 255 ]; then exit "$pk_code"; fi
+exit 0
