@@ -23,18 +23,18 @@ if ! command -v "$1" >/dev/null 2>&1; then
 fi
 if [ -n "$pk_in" ]; then exec 4<"$pk_in"; rm -f "$pk_in"; else exec 4</dev/null; fi
 pk_st=$(mktemp) || { pk_say fail "cannot create a temporary file for the status"; exit 126; }
-exec 5<&0
+exec 5<&0 6>&2
 if command -v perl >/dev/null 2>&1; then
     # Leads its own session and group; ignores the stop signals itself (its command does not) to write the exact status.
     perl -e 'use POSIX (); my $st = shift; POSIX::setsid(); $SIG{$_} = "IGNORE" for qw(TERM INT HUP QUIT);
         my $p = fork; exit 126 unless defined $p;
         if ($p == 0) { $SIG{$_} = "DEFAULT" for qw(TERM INT HUP QUIT); exec { $ARGV[0] } @ARGV; print STDERR "$ARGV[0]: $!\n"; POSIX::_exit(127); }
         waitpid($p, 0); my $s = $?; open(my $f, ">", $st) or exit 126;
-        print $f (($s & 127) ? -($s & 127) : ($s >> 8)), "\n"; close $f; exit 0' "$pk_st" "$@" <&4 4<&- 5<&- &
+        print $f (($s & 127) ? -($s & 127) : ($s >> 8)), "\n"; close $f; exit 0' "$pk_st" "$@" <&4 4<&- 5<&- 6>&- &
 elif command -v setsid >/dev/null 2>&1; then
-    setsid "$@" <&4 4<&- 5<&- &
+    setsid "$@" <&4 4<&- 5<&- 6>&- &
 else
-    "$@" <&4 4<&- 5<&- &
+    "$@" <&4 4<&- 5<&- 6>&- &
 fi
 pk_pg=$!
 exec 4<&-
@@ -44,13 +44,18 @@ pk_say started "$pk_pg"
     while IFS= read -r pk_c; do
         case $pk_c in TERM) pk_kill TERM ;; KILL) pk_kill KILL ;; esac
     done
-    # The connection is gone (or the session closed it): a daemon's group ends, SIGTERM, grace, SIGKILL.
-    if [ -n "$pk_grace" ]; then
-        ( pk_kill TERM; sleep "$pk_grace"; pk_kill KILL ) </dev/null >/dev/null 2>&1 &
+    # EOF: the session (or the connection) is gone. A daemon's group ends: SIGTERM, grace, SIGKILL. A non-daemon
+    # outlives its session, as a local one does, but not its connection: a heartbeat on stderr (swallowed by the
+    # session) fails once ssh is gone, and then it ends the same way.
+    if [ -z "$pk_grace" ]; then
+        trap '' PIPE
+        while sleep 1 6>&-; do pk_say alive 2>&6 || break; done
+        pk_grace=1
     fi
+    ( pk_kill TERM; sleep "$pk_grace"; pk_kill KILL ) </dev/null >/dev/null 2>&1 6>&- &
 ) <&5 >/dev/null 2>&1 &
 pk_ctl=$!
-exec 5<&-
+exec 5<&- 6>&-
 wait "$pk_pg"
 pk_ws=$?
 pk_code=$(cat "$pk_st" 2>/dev/null)
