@@ -48,6 +48,7 @@ namespace ProcessKit.Remote
         private int? _remoteExit;
         private string? _failure;
         private bool _started;
+        private bool _passThrough;
 
         private RemoteChild(SshTarget target)
         {
@@ -77,6 +78,10 @@ namespace ProcessKit.Remote
 
             /// <summary>Bytes for the command's stdin (then EOF); null gives /dev/null.</summary>
             public byte[]? Input { get; set; }
+
+            /// <summary>The command reads the connection itself (a pool worker's requests): after the setup, the child's
+            /// stdin stream reaches it as it is; no TERM/KILL lines then, a stop drops the connection (the lifeline).</summary>
+            public bool PassThrough { get; set; }
         }
 
         /// <summary>Starts <paramref name="command"/> on the target's host as a child tracked in <paramref name="table"/>,
@@ -85,7 +90,7 @@ namespace ProcessKit.Remote
         public static ChildProcess Start(ChildTable table, string? name, SshTarget target, string sshPath, Command command,
             ChildKind kind, bool daemon, TimeSpan daemonGrace)
         {
-            var remote = new RemoteChild(target);
+            var remote = new RemoteChild(target) { _passThrough = command.PassThrough };
             string remoteCommand = "exec sh -c " + ShellQuote(Wrapper.Value) + " processkit " + remote._nonce;
             var request = new SpawnRequest(sshPath, target.Arguments(remoteCommand), System.Environment.CurrentDirectory)
             {
@@ -260,9 +265,9 @@ namespace ProcessKit.Remote
         private bool ForwardSignal(ChildSignal signal)
         {
             ChildProcess? child = _child;
-            if (child is null)
+            if (child is null || _passThrough)
             {
-                return false;
+                return false; // signal the local ssh: the dropped connection ends the remote group (its lifeline)
             }
             try
             {
@@ -293,6 +298,10 @@ namespace ProcessKit.Remote
             if (daemon)
             {
                 sb.Append("pk_grace=").Append(daemonGrace.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)).Append('\n');
+            }
+            if (command.PassThrough)
+            {
+                sb.Append("pk_pass=1\n");
             }
             if (command.Directory != null)
             {

@@ -4,6 +4,7 @@
 # stdin: a byte count and that many bytes of shell setup (variables, exports, `set -- argv`), a byte count and that
 # many bytes of input for the command; then control lines TERM / KILL. EOF on stdin is the lifeline.
 pk_mark="$(printf '\036')PKR$1"
+pk_kill() { kill "-$1" "-$pk_pg" 2>/dev/null || kill "-$1" "$pk_pg" 2>/dev/null; }
 pk_say() { printf '%s %s\n' "$pk_mark" "$*" >&2; }
 IFS= read -r pk_len || exit 0
 pk_setup=$(head -c "$pk_len")
@@ -24,23 +25,38 @@ fi
 if [ -n "$pk_in" ]; then exec 4<"$pk_in"; rm -f "$pk_in"; else exec 4</dev/null; fi
 pk_st=$(mktemp) || { pk_say fail "cannot create a temporary file for the status"; exit 126; }
 exec 5<&0 6>&2
-if command -v perl >/dev/null 2>&1; then
-    # Leads its own session and group; ignores the stop signals itself (its command does not) to write the exact status.
-    perl -e 'use POSIX (); my $st = shift; POSIX::setsid(); $SIG{$_} = "IGNORE" for qw(TERM INT HUP QUIT);
-        my $p = fork; exit 126 unless defined $p;
-        if ($p == 0) { $SIG{$_} = "DEFAULT" for qw(TERM INT HUP QUIT); exec { $ARGV[0] } @ARGV; print STDERR "$ARGV[0]: $!\n"; POSIX::_exit(127); }
-        waitpid($p, 0); my $s = $?; open(my $f, ">", $st) or exit 126;
-        print $f (($s & 127) ? -($s & 127) : ($s >> 8)), "\n"; close $f; exit 0' "$pk_st" "$@" <&4 4<&- 5<&- 6>&- &
-elif command -v setsid >/dev/null 2>&1; then
-    setsid "$@" <&4 4<&- 5<&- 6>&- &
+# Runs the command as the leader of its own session and group (execs, so its pid is the group's id). With perl, a
+# runner leads the group: it ignores the stop signals itself (its command does not) to write the exact status.
+pk_run() {
+    if command -v perl >/dev/null 2>&1; then
+        exec perl -e 'use POSIX (); my $st = shift; POSIX::setsid(); $SIG{$_} = "IGNORE" for qw(TERM INT HUP QUIT);
+            my $p = fork; exit 126 unless defined $p;
+            if ($p == 0) { $SIG{$_} = "DEFAULT" for qw(TERM INT HUP QUIT PIPE); exec { $ARGV[0] } @ARGV; print STDERR "$ARGV[0]: $!\n"; POSIX::_exit(127); }
+            waitpid($p, 0); my $s = $?; open(my $f, ">", $st) or exit 126;
+            print $f (($s & 127) ? -($s & 127) : ($s >> 8)), "\n"; close $f; exit 0' "$pk_st" "$@"
+    elif command -v setsid >/dev/null 2>&1; then
+        exec setsid "$@"
+    fi
+    exec "$@"
+}
+pk_pgf="$pk_st.pg"
+: > "$pk_pgf"
+if [ -n "$pk_pass" ]; then
+    # A pool worker reads the connection itself: a relay copies it to the command's stdin and, at its EOF, ends the
+    # group as the lifeline does (the worker, told nothing, exits by itself at EOF first when idle).
+    { cat <&5 5<&- 6>&-; exec >/dev/null
+      while [ -e "$pk_pgf" ] && [ ! -s "$pk_pgf" ]; do sleep 1; done
+      IFS= read -r pk_pg < "$pk_pgf" || exit 0
+      pk_kill TERM; sleep "${pk_grace:-1}"; pk_kill KILL; } 2>/dev/null | pk_run "$@" 4<&- 5<&- 6>&- &
 else
-    "$@" <&4 4<&- 5<&- 6>&- &
+    pk_run "$@" <&4 4<&- 5<&- 6>&- &
 fi
 pk_pg=$!
+echo "$pk_pg" > "$pk_pgf"
 exec 4<&-
-pk_kill() { kill "-$1" "-$pk_pg" 2>/dev/null || kill "-$1" "$pk_pg" 2>/dev/null; }
 pk_say started "$pk_pg"
-(
+pk_ctl=
+if [ -z "$pk_pass" ]; then (
     while IFS= read -r pk_c; do
         case $pk_c in TERM) pk_kill TERM ;; KILL) pk_kill KILL ;; esac
     done
@@ -54,10 +70,12 @@ pk_say started "$pk_pg"
     fi
     ( pk_kill TERM; sleep "$pk_grace"; pk_kill KILL ) </dev/null >/dev/null 2>&1 6>&- &
 ) <&5 >/dev/null 2>&1 &
-pk_ctl=$!
+    pk_ctl=$!
+fi
 exec 5<&- 6>&-
-wait "$pk_pg"
+wait "$pk_pg" 2>/dev/null
 pk_ws=$?
+rm -f "$pk_pgf"
 pk_code=$(cat "$pk_st" 2>/dev/null)
 rm -f "$pk_st"
 if [ -z "$pk_code" ]; then
@@ -68,6 +86,6 @@ fi
 pk_say exit "$pk_code"
 # What the command left in its group still answers TERM/KILL; the connection stays until it is gone.
 while kill -0 "-$pk_pg" 2>/dev/null; do sleep 1; done
-kill "$pk_ctl" 2>/dev/null
+[ -n "$pk_ctl" ] && kill "$pk_ctl" 2>/dev/null
 if [ "$pk_code" -ge 0 ] 2>/dev/null && [ "$pk_code" -le 255 ]; then exit "$pk_code"; fi
 exit 0
