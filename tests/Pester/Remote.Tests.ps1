@@ -170,4 +170,83 @@ Start-Sleep 300
         $c.ExitCode | Should -Be -9 -Because 'ssh itself was killed: no remote status'
         Wait-Until -Timeout 10 { Test-RemoteGone $remote } | Should -BeTrue
     }
+
+    Context 'a pool with remote workers' {
+        BeforeAll {
+            $PoolSsh = @{ KeyFilePath = $Sshd.KeyFile; SSHOption = $Sshd.SshOption; RemotePwsh = $RemotePwshPath }
+            $HostA = "127.0.0.1:$($Sshd.Port)"
+            $HostB = "localhost:$($Sshd.Port)"
+        }
+        AfterEach {
+            Get-ChildProcessPool | Remove-ChildProcessPool -Force -ErrorAction SilentlyContinue
+        }
+
+        It 'maps items in order over workers on several hosts (a hashtable host -> count)' {
+            $pool = New-ChildProcessPool -HostName @{ $HostA = 2; $HostB = 1 } @PoolSsh
+            $pool.ThrottleLimit | Should -Be 3
+            $r = 1..12 | Invoke-ChildProcessPool { $_ * 3 } -Pool $pool -BatchSize 1
+            $r | Should -Be (1..12 | ForEach-Object { $_ * 3 })
+            @($pool.Workers.HostName | Sort-Object -Unique) | Should -Be @($HostA, $HostB)
+            $pool.Workers | ForEach-Object { $_.Child.RemoteId | Should -BeGreaterThan 1 }
+        }
+
+        It 'a worker whose connection is killed mid-item fails that item with ChildProcessPoolWorkerDied, and is replaced' {
+            $dir = Join-Path $TestDrive 'pool-kill'
+            $null = New-Item -ItemType Directory -Path $dir
+            $pool = New-ChildProcessPool -HostName $HostA -ThrottleLimit 2 @PoolSsh
+            $null = 1..4 | Invoke-ChildProcessPool { $_ } -Pool $pool -BatchSize 1
+            $pool.Workers.Count | Should -Be 2
+            $before = @($pool.Workers | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Ssh = $_.Id; Remote = $_.Child.RemoteId } })
+            Set-Content -LiteralPath "$dir/map" -Value ($before | ForEach-Object { "$($_.Name) $($_.Ssh)" })
+            # Kills the ssh client of the worker that took item 3, once that item is running there.
+            $killer = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'while [ ! -s "$1/marker" ]; do sleep 0.1; done; n=$(cat "$1/marker"); p=$(grep "^$n " "$1/map" | cut -d" " -f2); kill -9 "$p"; echo "$n" > "$1/killed"', 'sh', $dir
+            $r = 1..6 | Invoke-ChildProcessPool {
+                if ($_ -eq 3) { [IO.File]::WriteAllText("$using:dir/marker", "$env:PROCESSKIT_NAME`n"); Start-Sleep 30; throw "the connection was not killed" }
+                $_
+            } -Pool $pool -BatchSize 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $killer | Wait-ChildProcess -Timeout 30 | Out-Null
+            $r | Should -Be 1, 2, 4, 5, 6
+            $errs.Count | Should -Be 1
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'ChildProcessPoolWorkerDied*'
+            $errs[0].TargetObject | Should -Be 3
+            $killed = (Get-Content -LiteralPath "$dir/killed").Trim()
+            $victim = $before | Where-Object Name -eq $killed
+            Wait-Until -Timeout 10 { Test-RemoteGone $victim.Remote } | Should -BeTrue -Because 'the dropped connection ends the remote worker'
+            $pool.Workers.Name | Should -Not -Contain $killed
+            $null = 1..4 | Invoke-ChildProcessPool { $_ } -Pool $pool
+            $pool.Workers.Count | Should -Be 2 -Because 'the dead worker was replaced'
+        }
+
+        It 'an item retried after its host''s connection died completes elsewhere (-Retry)' {
+            $dir = Join-Path $TestDrive 'pool-retry'
+            $null = New-Item -ItemType Directory -Path $dir
+            $pool = New-ChildProcessPool -HostName $HostA, $HostB -ThrottleLimit 1 @PoolSsh
+            $null = 1..4 | Invoke-ChildProcessPool { $_ } -Pool $pool -BatchSize 1
+            Set-Content -LiteralPath "$dir/map" -Value ($pool.Workers | ForEach-Object { "$($_.Name) $($_.Id)" })
+            $killer = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'while [ ! -s "$1/marker" ]; do sleep 0.1; done; n=$(cat "$1/marker"); p=$(grep "^$n " "$1/map" | cut -d" " -f2); kill -9 "$p"; touch "$1/done"', 'sh', $dir
+            $r = 1..5 | Invoke-ChildProcessPool {
+                if ($_ -eq 2 -and -not (Test-Path "$using:dir/done")) { [IO.File]::WriteAllText("$using:dir/marker", "$env:PROCESSKIT_NAME`n"); Start-Sleep 30; throw "the connection was not killed" }
+                $_
+            } -Pool $pool -BatchSize 1 -Retry 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+            $killer | Wait-ChildProcess -Timeout 30 | Out-Null
+            $errs.Count | Should -Be 0
+            $r | Should -Be 1, 2, 3, 4, 5
+        }
+
+        It 'a host that cannot be reached is left out; the pool goes on with the others' {
+            $closed = Get-FreeTcpPort
+            $pool = New-ChildProcessPool -HostName "127.0.0.1:$closed", $HostA -ThrottleLimit 2 @PoolSsh -ConnectTimeout 5
+            $r = 1..6 | Invoke-ChildProcessPool { $_ + 100 } -Pool $pool
+            $r | Should -Be (101..106)
+            $down = @($pool.RemoteHosts | Where-Object IsDown)
+            $down.HostName | Should -Be "127.0.0.1:$closed"
+            $down.DownReason | Should -Match 'Connection refused'
+        }
+
+        It 'a pool whose every host is unreachable fails its run with the reason' {
+            $closed = Get-FreeTcpPort
+            $pool = New-ChildProcessPool -HostName "127.0.0.1:$closed" -ThrottleLimit 1 @PoolSsh -ConnectTimeout 5
+            { 1..2 | Invoke-ChildProcessPool { $_ } -Pool $pool -ErrorAction Stop } | Should -Throw -ExpectedMessage '*Connection refused*'
+        }
+    }
 }
