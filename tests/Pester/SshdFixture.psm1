@@ -28,7 +28,8 @@ function Get-FreeTcpPort {
 
 function Start-TestSshd {
     <# Starts the private sshd; returns an object with Port, KeyFile, Dir, SshOption (for -SSHOption), Process. Throws
-       with the reason when it cannot. #>
+       with the reason when it cannot. -Subsystem adds `Subsystem powershell <command>` (Invoke-Command -HostName). #>
+    param([string] $Subsystem)
     $sshd = Find-Sshd
     $dir = Join-Path ([System.IO.Path]::GetTempPath()) ("pk-sshd-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
     New-Item -ItemType Directory -Path $dir | Out-Null
@@ -57,6 +58,7 @@ UsePAM no
 MaxStartups 100
 MaxSessions 100
 LogLevel ERROR
+$(if ($Subsystem) { "Subsystem powershell $Subsystem" })
 "@ | Set-Content -LiteralPath "$dir/sshd_config"
         # -D: stays in the foreground, so the guard shell owns it; the guard ends it when its stdin (this process) is gone.
         $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
