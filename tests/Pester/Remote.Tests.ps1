@@ -48,6 +48,13 @@ Describe 'Remote children over ssh' -Skip:([bool]$script:SkipReason) {
         $c.ExitCode | Should -Be -15
     }
 
+    It 'arguments, -Environment and -WorkingDirectory reach the remote program as given' {
+        $c = Start-ChildProcess -FilePath sh -ArgumentList '-c', 'printf "%s|" "$@" "$PK_T" "$(pwd)"', 'sh', "it's a", 'b  c', '$HOME' @Ssh -Environment @{ PK_T = "x'y" } -WorkingDirectory /tmp
+        $c | Wait-ChildProcess -Timeout 60 | Out-Null
+        $c.ExitCode | Should -Be 0
+        Receive-ChildProcess $c | Should -Be "it's a|b  c|`$HOME|x'y|/tmp|"
+    }
+
     It 'piped input reaches the remote program' {
         $c = 'a', 'b' | Start-ChildProcess -FilePath cat @Ssh
         $c | Wait-ChildProcess -Timeout 60 | Out-Null
