@@ -42,6 +42,7 @@ namespace ProcessKit
             _exitCodeTranslator = request.ExitCodeTranslator;
             SignalForwarder = request.SignalForwarder;
             HostName = request.HostName;
+            StandardError.LineFilter = request.StandardErrorLineFilter; // before Watch: no line can slip past it
             if (Kind == ChildKind.ScriptBlock)
             {
                 // Protocol frames (records and the child's own log records) arrive on the records pipe; without one

@@ -62,6 +62,10 @@ namespace ProcessKit
         /// group signalled after all. A remote child sends the signal to its remote process group this way.</summary>
         public Func<ChildSignal, bool>? SignalForwarder { get; set; }
 
+        /// <summary>Sees each line of the child's captured stderr from the first one on (true: the line is taken out).
+        /// A remote child reads its wrapper's status lines, and ssh's own messages, this way.</summary>
+        public Func<string, bool>? StandardErrorLineFilter { get; set; }
+
         /// <summary>The host a remote child runs on (null: this machine).</summary>
         public string? HostName { get; set; }
     }

@@ -54,6 +54,24 @@ namespace ProcessKit.Tests
             Assert.Contains(_platform.Signals, s => s.Pid == other.Id && s.Signal == ChildSignal.Kill);
         }
 
+        [Fact]
+        public void TheStderrFilterIsInPlaceBeforeThePlatformReportsAnyOutput()
+        {
+            // Regression: the filter was set after Start returned, so an ssh that failed at once (connection refused)
+            // wrote its reason before it and the start error lost ssh's words.
+            var seen = new System.Collections.Generic.List<string>();
+            _platform.OnWatch = observer =>
+            {
+                byte[] line = System.Text.Encoding.UTF8.GetBytes("ssh: connect to host h port 1: Connection refused\n");
+                observer.StandardError.Append(line, line.Length);
+            };
+            _sup.Start(_table, "r", new SpawnRequest("/bin/ssh", Array.Empty<string>(), "/")
+            {
+                StandardErrorLineFilter = l => { seen.Add(l); return true; },
+            });
+            Assert.Equal(new[] { "ssh: connect to host h port 1: Connection refused" }, seen.Select(l => l.TrimEnd()));
+        }
+
         [Theory]
         [InlineData("host", null, null, "host")]
         [InlineData("bob@host", "bob", null, "host")]

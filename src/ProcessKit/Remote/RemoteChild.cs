@@ -103,12 +103,11 @@ namespace ProcessKit.Remote
                 CaptureRecords = false, // no fd 3 across ssh: a scriptblock's frames come on stdout
                 ExitCodeTranslator = remote.TranslateExitCode,
                 SignalForwarder = remote.ForwardSignal,
+                StandardErrorLineFilter = remote.FilterStderrLine,
                 HostName = target.Display,
             };
             ChildProcess child = ChildSupervisor.Default.Start(table, name, request);
             remote._child = child;
-            // Nothing of the wrapper's reaches stderr before the setup below is sent, so no marked line is missed.
-            child.StandardError.LineFilter = remote.FilterStderrLine;
             remote.Handshake(child, command, daemon, daemonGrace);
             return child;
         }
