@@ -25,6 +25,7 @@ namespace ProcessKit
         private ChildState _state = ChildState.Running;
         private bool _stopRequested;
         private bool _suspended;
+        private readonly Func<int?, int?>? _exitCodeTranslator;
 
         internal ChildProcess(string name, IChildHandle handle, SpawnRequest request, ChildSupervisor owner)
         {
@@ -39,6 +40,10 @@ namespace ProcessKit
             DaemonGracePeriod = request.DaemonGracePeriod;
             StartTime = DateTime.Now;
             HasRecordsChannel = request.CaptureRecords && owner.Platform.SupportsRecordsChannel;
+            _exitCodeTranslator = request.ExitCodeTranslator;
+            SignalForwarder = request.SignalForwarder;
+            HostName = request.HostName;
+            StandardError.LineFilter = request.StandardErrorLineFilter; // before Watch: no line can slip past it
             if (Kind == ChildKind.ScriptBlock)
             {
                 // Protocol frames (records and the child's own log records) arrive on the records pipe; without one
@@ -63,6 +68,13 @@ namespace ProcessKit
         public OutputMode OutputMode { get; }
 
         public DateTime StartTime { get; }
+
+        /// <summary>The host a remote child runs on (Start-ChildProcess -HostName); null for a local child, whose
+        /// <see cref="Id"/> is then the process itself. A remote child's <see cref="Id"/> is its local ssh client.</summary>
+        public string? HostName { get; }
+
+        /// <summary>A remote child's process (and process group) id on <see cref="HostName"/>, once it started there.</summary>
+        public int? RemoteId { get; internal set; }
 
         public TimeSpan DaemonGracePeriod { get; }
 
@@ -122,6 +134,9 @@ namespace ProcessKit
 
         internal IChildHandle Handle { get; }
 
+        /// <summary>See <see cref="SpawnRequest.SignalForwarder"/>.</summary>
+        internal Func<ChildSignal, bool>? SignalForwarder { get; }
+
         internal ChildSupervisor Owner { get; }
 
         /// <summary>The session table that tracks it (set when it is added).</summary>
@@ -162,6 +177,10 @@ namespace ProcessKit
         /// <summary>Reported by the platform once the child was reaped: the state changes, then the record and the waiters.</summary>
         void IChildObserver.OnExited(int? exitCode)
         {
+            if (_exitCodeTranslator != null)
+            {
+                exitCode = _exitCodeTranslator(exitCode); // outside the lock: it may log
+            }
             lock (_sync)
             {
                 if (_state != ChildState.Running)

@@ -324,7 +324,10 @@ namespace ProcessKit
             // Logged before it is sent, so the record precedes the exit it causes. The platform refuses a child that was
             // reaped meanwhile, so a record may rarely name a signal that a just-exited child no longer needed.
             ProcessLog.Info($"sending {Platforms.SignalName(signal)} to {child.Name} (pid {child.Id}, process group {child.Id}): {reason}");
-            Platform.Signal(child.Handle, signal);
+            if (child.SignalForwarder?.Invoke(signal) != true)
+            {
+                Platform.Signal(child.Handle, signal);
+            }
         }
 
         /// <summary>The session's runspace is closing (or closed, or broken): no more starts; its daemons end, waited

@@ -63,5 +63,20 @@ namespace ProcessKit
 
         /// <summary>What runs, for display.</summary>
         public string? Command { get; set; }
+
+        /// <summary>Replaces the exit code the platform reports (null: unknown) before anything sees it. A remote child
+        /// (an ssh client) reports the exit status its remote side sent, not the ssh client's own.</summary>
+        public Func<int?, int?>? ExitCodeTranslator { get; set; }
+
+        /// <summary>Delivers a stop signal instead of signalling the local process group; returns false to have the
+        /// group signalled after all. A remote child sends the signal to its remote process group this way.</summary>
+        public Func<ChildSignal, bool>? SignalForwarder { get; set; }
+
+        /// <summary>Sees each line of the child's captured stderr from the first one on (true: the line is taken out).
+        /// A remote child reads its wrapper's status lines, and ssh's own messages, this way.</summary>
+        public Func<string, bool>? StandardErrorLineFilter { get; set; }
+
+        /// <summary>The host a remote child runs on (null: this machine).</summary>
+        public string? HostName { get; set; }
     }
 }

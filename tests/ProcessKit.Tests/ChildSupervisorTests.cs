@@ -70,9 +70,13 @@ namespace ProcessKit.Tests
 
         public void Discard(IChildHandle child) => ((FakeChild)child).Discarded = true;
 
+        /// <summary>Runs as a child is watched: output the platform reports at once.</summary>
+        public Action<IChildObserver>? OnWatch;
+
         public void Watch(IChildHandle child, IChildObserver observer)
         {
             ((FakeChild)child).Observer = observer;
+            OnWatch?.Invoke(observer);
             lock (Spawned)
             {
                 Events.Add($"watch {observer.Name}");

@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -197,7 +198,7 @@ namespace ProcessKit.Commands
     /// <summary>Python's <c>Pool(n)</c>: a pool several Invoke-ChildProcessPool calls share (<c>with Pool(4) as p:</c>).</summary>
     [Cmdlet(VerbsCommon.New, "ChildProcessPool")]
     [OutputType(typeof(ChildProcessPool))]
-    public sealed class NewChildProcessPoolCommand : PSCmdlet
+    public sealed partial class NewChildProcessPoolCommand : PSCmdlet
     {
         [Parameter]
         [ValidateRange(1, int.MaxValue)]
@@ -218,12 +219,100 @@ namespace ProcessKit.Commands
         [ValidateRange(1, int.MaxValue)]
         public int MaxItemsPerWorker { get; set; }
 
+        /// <summary>Workers on these hosts over ssh (<c>[user@]host[:port]</c>): -ThrottleLimit on each, or one
+        /// hashtable host → worker count. One queue over all of them.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public object[]? HostName { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? UserName { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 65535)]
+        public int Port { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? KeyFilePath { get; set; }
+
+        [Parameter]
+        public Hashtable? SSHOption { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? RemotePwsh { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 600)]
+        public int ConnectTimeout { get; set; } = Remote.SshTarget.DefaultConnectTimeoutSeconds;
+
         protected override void EndProcessing()
         {
             ChildTable table = SessionTables.Current;
+            List<RemotePoolHost>? hosts = null;
+            try
+            {
+                hosts = RemoteHosts();
+            }
+            catch (ChildStartException e)
+            {
+                ThrowTerminatingError(ErrorHelper.StartFailure(e, HostName));
+            }
             var pool = new ChildProcessPool(Name ?? PoolRegistry.NextName(table), ThrottleLimit, InitializationScript, MaxItemsPerWorker, table, SessionState);
+            if (hosts != null)
+            {
+                pool.UseRemoteHosts(hosts);
+            }
             PoolRegistry.Add(table, pool);
             WriteObject(pool);
+        }
+    }
+
+    public sealed partial class NewChildProcessPoolCommand
+    {
+        private static readonly string[] RemoteOnlyParameters = { nameof(UserName), nameof(Port), nameof(KeyFilePath), nameof(SSHOption), nameof(RemotePwsh), nameof(ConnectTimeout) };
+
+        private List<RemotePoolHost>? RemoteHosts()
+        {
+            if (HostName is null)
+            {
+                string? stray = RemoteOnlyParameters.FirstOrDefault(p => MyInvocation.BoundParameters.ContainsKey(p));
+                if (stray != null)
+                {
+                    throw new ChildStartException($"-{stray} applies only to a pool with remote workers (with -HostName).");
+                }
+                return null;
+            }
+            var slots = new List<(string Host, int Count)>();
+            foreach (object? o in HostName)
+            {
+                object? value = o is PSObject pso ? pso.BaseObject : o;
+                if (value is IDictionary map)
+                {
+                    foreach (DictionaryEntry e in map)
+                    {
+                        int count = LanguagePrimitives.ConvertTo<int>(e.Value);
+                        if (count < 1)
+                        {
+                            throw new ChildStartException($"host '{e.Key}' must take at least one worker (got {count}).");
+                        }
+                        slots.Add((LanguagePrimitives.ConvertTo<string>(e.Key), count));
+                    }
+                }
+                else if (value != null)
+                {
+                    slots.Add((LanguagePrimitives.ConvertTo<string>(value), ThrottleLimit));
+                }
+            }
+            if (slots.Count == 0)
+            {
+                throw new ChildStartException("-HostName names no host.");
+            }
+            string? key = KeyFilePath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KeyFilePath);
+            int? port = MyInvocation.BoundParameters.ContainsKey(nameof(Port)) ? Port : null;
+            return slots.Select(h => new RemotePoolHost(new Remote.SshTarget(h.Host, UserName, port, key, SSHOption, ConnectTimeout), h.Count, RemotePwsh)).ToList();
         }
     }
 

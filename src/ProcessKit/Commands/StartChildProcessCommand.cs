@@ -12,7 +12,7 @@ namespace ProcessKit.Commands
     /// tracked child of this session.</summary>
     [Cmdlet(VerbsLifecycle.Start, "ChildProcess", DefaultParameterSetName = ScriptBlockSet)]
     [OutputType(typeof(ChildProcess))]
-    public sealed class StartChildProcessCommand : PSCmdlet
+    public sealed partial class StartChildProcessCommand : PSCmdlet
     {
         private const string ScriptBlockSet = "ScriptBlock";
         private const string FilePathSet = "FilePath";
@@ -90,7 +90,7 @@ namespace ProcessKit.Commands
             string target = ParameterSetName == FilePathSet ? FilePath : "scriptblock";
             try
             {
-                WriteObject(ChildSupervisor.Default.Start(SessionTables.Current, Name, BuildRequest()));
+                WriteObject(RemoteRequested() ? StartRemote() : ChildSupervisor.Default.Start(SessionTables.Current, Name, BuildRequest())); // Remote/StartRemote.cs
             }
             catch (ChildStartException e)
             {

@@ -69,7 +69,11 @@ namespace ProcessKit.Pool
 
         public string Name { get; }
 
-        public int ThrottleLimit { get; }
+        /// <summary>Workers at most (with remote hosts: the sum of their slots).</summary>
+        public int ThrottleLimit { get; private set; }
+
+        /// <summary>The hosts its workers run on over ssh (New-ChildProcessPool -HostName); null: this machine.</summary>
+        public IReadOnlyList<RemotePoolHost>? RemoteHosts { get; private set; }
 
         /// <summary>A worker is replaced after this many items (Python's maxtasksperchild); 0: never.</summary>
         public int MaxItemsPerWorker { get; }
@@ -120,9 +124,82 @@ namespace ProcessKit.Pool
             }
         }
 
+        /// <summary>Workers run on these hosts over ssh, <see cref="RemotePoolHost.Slots"/> each, one queue over all.</summary>
+        internal void UseRemoteHosts(IReadOnlyList<RemotePoolHost> hosts)
+        {
+            RemoteHosts = hosts;
+            ThrottleLimit = hosts.Sum(h => h.Slots);
+        }
+
+        /// <summary>Starts one more worker (null: every host that can take one is full); locally or, with
+        /// <see cref="RemoteHosts"/>, on the least loaded host that is up. A host whose worker cannot start is marked
+        /// down and the next one is tried; only when none is left does the start fail.</summary>
+        internal PoolWorker? StartWorker()
+        {
+            if (RemoteHosts is null)
+            {
+                return StartLocalWorker();
+            }
+            ChildStartException? last = null;
+            while (true)
+            {
+                var workers = Workers;
+                var candidates = RemoteHosts.Where(h => !h.IsDown)
+                    .Select(h => (Host: h, Live: workers.Count(w => w.RemoteHost == h && w.State != PoolWorkerState.Retiring && w.State != PoolWorkerState.Exited)))
+                    .ToList();
+                if (candidates.Count == 0)
+                {
+                    throw new ChildStartException("no host of the pool can start a worker" + (last is null ? string.Empty : ": " + last.Message));
+                }
+                var free = candidates.Where(c => c.Live < c.Host.Slots).OrderBy(c => (double)c.Live / c.Host.Slots).Select(c => c.Host).FirstOrDefault();
+                if (free is null)
+                {
+                    return null;
+                }
+                try
+                {
+                    return StartRemoteWorker(free);
+                }
+                catch (ChildStartException e)
+                {
+                    last = e;
+                    free.MarkDown(e.Message);
+                    ProcessLog.Warning($"pool {Name}: host {free.HostName} is left out: {e.Message}");
+                }
+            }
+        }
+
+        private PoolWorker StartRemoteWorker(RemotePoolHost host)
+        {
+            int n = Interlocked.Increment(ref _workerCount);
+            var command = new Remote.RemoteChild.Command(RemoteScriptBlock.PwshArgv(host.RemotePwsh, EncodedRemoteWorkerBootstrap.Value), $"worker {n} of pool {Name}")
+            {
+                PassThrough = true,
+            };
+            if (ProcessLog.Level is LogLevel level)
+            {
+                command.Environment.Add(new KeyValuePair<string, string?>(ChildEnvironment.LogLevelVariable, ((int)level).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            string ssh = ProgramLocator.Resolve(StartChildProcessCommand.SshProgram, WorkingDirectory, Environment.GetEnvironmentVariable("PATH"), ChildSupervisor.Default.IsExecutable);
+            ChildProcess child = Remote.RemoteChild.Start(Table, $"{Name}.Worker-{n}", host.Target, ssh, command, ChildKind.ScriptBlock, daemon: true, ChildProcess.DefaultDaemonGracePeriod);
+            // No fd 3 across ssh: the frames come on stdout, among whatever else the worker prints there.
+            return Track(new PoolWorker(child, child.StandardInput!) { RemoteHost = host }, child.StandardOutput, passOthers: true);
+        }
+
+        /// <summary>The worker bootstrap with its frames on stdout.</summary>
+        private static readonly Lazy<string> EncodedRemoteWorkerBootstrap = new Lazy<string>(() =>
+        {
+            const string recordsOnFd3 = "__pkOpenRecords $__pkProtocol.Modes.Records";
+            if (!WorkerBootstrap.Contains(recordsOnFd3, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException("PoolWorker.ps1 no longer opens its records channel with '" + recordsOnFd3 + "'.");
+            }
+            return Convert.ToBase64String(Encoding.Unicode.GetBytes(WorkerBootstrap.Replace(recordsOnFd3, "__pkOpenRecords $__pkProtocol.Modes.RecordsOnStdout", StringComparison.Ordinal)));
+        });
+
         /// <summary>Starts one more worker: a daemon pwsh running the worker bootstrap, records on fd 3, stdin kept open
         /// for requests; its first frame (the start frame: initialization script and its $using: values) is sent at once.</summary>
-        internal PoolWorker StartWorker()
+        private PoolWorker StartLocalWorker()
         {
             int n = Interlocked.Increment(ref _workerCount);
             var (file, args) = ScriptBlockLauncher.PwshCommand(EncodedWorkerBootstrap);
@@ -142,10 +219,20 @@ namespace ProcessKit.Pool
                     ProcessLog.Level),
             };
             ChildProcess child = ChildSupervisor.Default.Start(Table, $"{Name}.Worker-{n}", request);
-            var worker = new PoolWorker(child, child.StandardInput!);
+            return Track(new PoolWorker(child, child.StandardInput!), child.Records, passOthers: false);
+        }
+
+        /// <summary>The worker's frames become events (its exit too), and it gets its start frame.</summary>
+        private PoolWorker Track(PoolWorker worker, OutputBuffer frames, bool passOthers)
+        {
+            ChildProcess child = worker.Child;
             // Nothing arrives before the start frame below, so no line can slip past this filter.
-            child.Records.LineFilter = line =>
+            frames.LineFilter = line =>
             {
+                if (passOthers && !line.StartsWith(ChildProtocol.FramePrefix, StringComparison.Ordinal))
+                {
+                    return false; // plain output of a worker whose frames share its stdout
+                }
                 if (!ChildProtocol.TryRelayLog(line, child.Name, child.Id))
                 {
                     Events.Add(new PoolEvent(worker, line));

@@ -179,7 +179,10 @@ namespace ProcessKit.Pool
             {
                 try
                 {
-                    _pool.StartWorker();
+                    if (_pool.StartWorker() is null)
+                    {
+                        break; // every usable host is full (some are down)
+                    }
                 }
                 catch (ChildStartException e)
                 {

@@ -37,6 +37,11 @@ namespace ProcessKit.Pool
 
         public int Id => Child.Id;
 
+        /// <summary>The host it runs on (null: this machine).</summary>
+        public string? HostName => Child.HostName;
+
+        internal RemotePoolHost? RemoteHost { get; set; }
+
         public string Name => Child.Name;
 
         public PoolWorkerState State { get; internal set; } = PoolWorkerState.Starting;
