@@ -37,14 +37,17 @@ namespace ProcessKit.Commands
         [Parameter]
         public SwitchParameter StandardErrorAsText { get; set; }
 
-        /// <summary>Several children may be received (more than one selected, a wildcard, or children from the
-        /// pipeline): each stderr error record then says which child wrote it.</summary>
+        /// <summary>Several children are received (more than one selected or piped in, or a wildcard that could match
+        /// several): each stderr error record then says which child wrote it. One child's records stay as they are.</summary>
         private bool _nameChildren;
+
+        private readonly HashSet<ChildProcess> _received = new HashSet<ChildProcess>();
 
         protected override void ProcessRecord()
         {
             var selected = SelectChildren();
-            _nameChildren |= selected.Count > 1 || MyInvocation.ExpectingInput ||
+            _received.UnionWith(selected);
+            _nameChildren |= _received.Count > 1 ||
                 (ParameterSetName == SelectorSet && Name.Any(WildcardPattern.ContainsWildcardCharacters));
             foreach (var child in selected)
             {
