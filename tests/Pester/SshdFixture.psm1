@@ -87,8 +87,8 @@ $(if ($Subsystem) { "Subsystem powershell $Subsystem" })
 function Stop-TestSshd {
     param([Parameter(Position = 0)] $Server, [switch] $KeepDir)
     if ($null -eq $Server) { return }
-    try { $Server.Guard.StandardInput.Close() } catch { }
-    if (-not $Server.Guard.WaitForExit(5000)) { try { $Server.Guard.Kill($true) } catch { } }
+    try { $Server.Guard.StandardInput.Close() } catch { <# the guard may already be gone: nothing to close #> }
+    if (-not $Server.Guard.WaitForExit(5000)) { try { $Server.Guard.Kill($true) } catch { <# it exited meanwhile #> } }
     $pidFile = Join-Path $Server.Dir 'sshd.pid'
     if (Test-Path -LiteralPath $pidFile) {
         $p = [int](Get-Content -LiteralPath $pidFile -Raw)
