@@ -5,7 +5,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Tab completion of -Id from the children this session tracks: the pids whose digits start with what is
     /// typed, in start order, with the child's name and state in the list and the tooltip (a pid alone says nothing).</summary>

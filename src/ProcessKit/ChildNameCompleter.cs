@@ -4,7 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Tab completion of -Name from the children this session tracks.</summary>
     public sealed class ChildNameCompleter : IArgumentCompleter

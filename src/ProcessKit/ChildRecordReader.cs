@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Reflection;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Turns what a child sent back into what PowerShell users expect, as Receive-Job rehydrates a job's
     /// results: a scriptblock child's frames (its records channel, <see cref="ChildProtocol"/>) become objects and stream

@@ -1,4 +1,4 @@
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>POSIX errno values that Linux and macOS share. ProcessKit uses them for failures it finds before
     /// asking the OS, so a start error carries the code the OS would have given, and names the codes it reports.</summary>

@@ -1,7 +1,7 @@
 using System;
 using System.Management.Automation;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Every error ProcessKit writes, with its stable FullyQualifiedErrorId and category, built in one place.</summary>
     internal static class ErrorHelper

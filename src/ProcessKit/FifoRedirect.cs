@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>posix_spawn opens a redirect file in the child before exec while the spawning thread waits for that
     /// exec (vfork semantics), so a FIFO nobody reads yet would hang the session, uninterruptibly, inside the spawn.

@@ -1,7 +1,7 @@
 using System;
 using System.Management.Automation;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>At import, warns once when this process cannot get its children's exit codes (see docs/pid1.md):
     /// an unusual .NET as PID 1, or SIGCHLD ignored from the start. Written to stderr because no cmdlet is running

@@ -2,7 +2,7 @@ using System;
 using System.Diagnostics;
 using Microsoft.PowerShell.Commands;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Tells a re-import (<c>Import-Module -Force</c>, a common first line of scripts) from a real
     /// <c>Remove-Module</c>: both call <see cref="System.Management.Automation.IModuleAssemblyCleanup.OnRemove"/>

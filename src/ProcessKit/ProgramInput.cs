@@ -3,7 +3,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Text;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Pipeline input for a program child, as a native command in a PowerShell pipeline receives it: the
     /// formatted text the host would show (what <c>$input | Out-String -Stream</c> gives), not each object's

@@ -7,7 +7,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Text;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Turns a scriptblock into a program start: a new pwsh of the caller's own build, the bootstrap (the
     /// embedded ChildBootstrap.ps1, parametrised by <see cref="ChildProtocol"/>) passed with -EncodedCommand, and a

@@ -2,7 +2,7 @@ using System;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>The module's side of the lifecycle: maps the runspace running the current pipeline to its
     /// <see cref="ChildTable"/> (kept by <see cref="ChildSupervisor"/>, one registry, the runspace held weakly, as

@@ -4,7 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Turns Start-ChildProcess's paths (PowerShell paths, relative to the PowerShell location, drives
     /// allowed) into the checked, absolute file-system paths a <see cref="SpawnRequest"/> needs. Every failure is a

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
 
-namespace ProcessKit.Commands
+namespace ProcessKit
 {
     /// <summary>Refuses a string holding a control character (newline, tab, escape...): a child's name is written
     /// into log lines and tables, where a newline would forge or break a record.</summary>
