@@ -270,6 +270,7 @@ namespace ProcessKit.Unix
         {
             var fds = new List<LibC.PollFd>();
             var owners = new List<Capture?>();
+            long lastSweep = Environment.TickCount64;
             while (true)
             {
                 if (TakeIncoming())
@@ -297,9 +298,10 @@ namespace ProcessKit.Unix
                 }
                 var array = fds.ToArray();
                 int n;
+                int untilSweep = (int)Math.Clamp(SweepIntervalMs - (Environment.TickCount64 - lastSweep), 0, SweepIntervalMs);
                 fixed (LibC.PollFd* p = array)
                 {
-                    n = LibC.poll(p, (nuint)array.Length, SweepIntervalMs);
+                    n = LibC.poll(p, (nuint)array.Length, untilSweep);
                 }
                 if (n < 0 && Marshal.GetLastPInvokeError() != LibC.EINTR)
                 {
@@ -307,7 +309,9 @@ namespace ProcessKit.Unix
                 }
                 // Reap on a wake-up (SIGCHLD, a new child) or the sweep, not on every chunk of output: with many chatty
                 // children a waitid per child per read would put O(children) syscalls on the output path.
-                bool woken = n <= 0 || (array[0].Revents & LibC.POLLIN) != 0;
+                // The sweep is timed, not a poll timeout: a grandchild that keeps writing to an inherited pipe keeps poll
+                // from ever timing out, and a lost wake-up must still be caught within a second.
+                bool woken = n <= 0 || (array[0].Revents & LibC.POLLIN) != 0 || Environment.TickCount64 - lastSweep >= SweepIntervalMs;
                 if (n > 0)
                 {
                     if ((array[0].Revents & LibC.POLLIN) != 0)
@@ -329,6 +333,7 @@ namespace ProcessKit.Unix
                     TakeIncoming();
                     ReapExited();
                     _lifeline.ReapGuardians();
+                    lastSweep = Environment.TickCount64;
                 }
             }
         }
