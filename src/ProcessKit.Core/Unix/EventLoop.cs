@@ -238,17 +238,18 @@ namespace ProcessKit.Unix
 
         /// <summary>Moves newly watched children into the loop's list; true when there were any (they are then checked for
         /// an exit at once: a child may have exited, and its SIGCHLD come and gone, before it was watched).</summary>
-        private bool TakeIncoming()
+        private List<Watched>? TakeIncoming()
         {
             lock (_sync)
             {
                 if (_incoming.Count == 0)
                 {
-                    return false;
+                    return null;
                 }
+                var added = new List<Watched>(_incoming);
                 _watched.AddRange(_incoming);
                 _incoming.Clear();
-                return true;
+                return added;
             }
         }
 
@@ -273,9 +274,9 @@ namespace ProcessKit.Unix
             long lastSweep = Environment.TickCount64;
             while (true)
             {
-                if (TakeIncoming())
+                if (TakeIncoming() is List<Watched> added)
                 {
-                    ReapExited();
+                    ReapExited(added); // only the new ones: a start must not cost a waitid per running child
                 }
                 var actions = TakeActions();
                 if (actions != null)
@@ -331,9 +332,13 @@ namespace ProcessKit.Unix
                     // A child watched since the top of this pass (its wake-up may be the one just drained) is looked
                     // at now, not on the next SIGCHLD or sweep.
                     TakeIncoming();
-                    ReapExited();
+                    bool sweep = Environment.TickCount64 - lastSweep >= SweepIntervalMs;
+                    ReapExited(null, checkStops: sweep);
                     _lifeline.ReapGuardians();
-                    lastSweep = Environment.TickCount64;
+                    if (sweep)
+                    {
+                        lastSweep = Environment.TickCount64;
+                    }
                 }
             }
         }
@@ -387,12 +392,27 @@ namespace ProcessKit.Unix
             }
         }
 
-        private void ReapExited()
+        /// <summary>Reaps those of <paramref name="only"/> (all watched children when null) that exited. Job-control stops
+        /// are looked for only with <paramref name="checkStops"/> (the timed sweep): a waitid per child on every SIGCHLD
+        /// would put O(children) syscalls on every exit.</summary>
+        private void ReapExited(List<Watched>? only = null, bool checkStops = false)
         {
+            if (only != null)
+            {
+                foreach (var w in only)
+                {
+                    if (!w.Exited && !w.Held && TryReap(w, out int? code))
+                    {
+                        w.Exited = true;
+                        w.Observer.OnExited(code);
+                    }
+                }
+                return;
+            }
             for (int i = _watched.Count - 1; i >= 0; i--)
             {
                 var w = _watched[i];
-                if (!w.Exited && !w.Held)
+                if (checkStops && !w.Exited && !w.Held)
                 {
                     ReportStopOrContinue(w);
                 }
