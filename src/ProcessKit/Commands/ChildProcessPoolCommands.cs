@@ -63,7 +63,7 @@ namespace ProcessKit.Commands
 
         protected override void BeginProcessing()
         {
-            if (IsEmpty(ScriptBlock))
+            if (StartChildProcessCommand.HasNoStatements(ScriptBlock))
             {
                 ThrowTerminatingError(PoolErrors.EmptyScript());
             }
@@ -189,10 +189,6 @@ namespace ProcessKit.Commands
             _cancel.Dispose();
         }
 
-        internal static bool IsEmpty(ScriptBlock block) =>
-            block.Ast is System.Management.Automation.Language.ScriptBlockAst ast
-                ? (ast.BeginBlock?.Statements.Count ?? 0) + (ast.ProcessBlock?.Statements.Count ?? 0) + (ast.EndBlock?.Statements.Count ?? 0) == 0
-                : string.IsNullOrWhiteSpace(block.ToString());
     }
 
     /// <summary>Python's <c>Pool(n)</c>: a pool several Invoke-ChildProcessPool calls share (<c>with Pool(4) as p:</c>).</summary>
@@ -272,13 +268,11 @@ namespace ProcessKit.Commands
 
     public sealed partial class NewChildProcessPoolCommand
     {
-        private static readonly string[] RemoteOnlyParameters = { nameof(UserName), nameof(Port), nameof(KeyFilePath), nameof(SSHOption), nameof(RemotePwsh), nameof(ConnectTimeout) };
-
         private List<RemotePoolHost>? RemoteHosts()
         {
             if (HostName is null)
             {
-                string? stray = RemoteOnlyParameters.FirstOrDefault(p => MyInvocation.BoundParameters.ContainsKey(p));
+                string? stray = Remote.SshTarget.StrayRemoteOnlyParameter(MyInvocation.BoundParameters);
                 if (stray != null)
                 {
                     throw new ChildStartException($"-{stray} applies only to a pool with remote workers (with -HostName).");

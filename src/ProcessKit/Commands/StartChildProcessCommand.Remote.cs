@@ -45,15 +45,13 @@ namespace ProcessKit.Commands
         [ValidateRange(1, 600)]
         public int ConnectTimeout { get; set; } = SshTarget.DefaultConnectTimeoutSeconds;
 
-        private static readonly string[] RemoteOnlyParameters = { nameof(UserName), nameof(Port), nameof(KeyFilePath), nameof(SSHOption), nameof(RemotePwsh), nameof(ConnectTimeout) };
-
         private bool RemoteRequested()
         {
             if (HostName != null)
             {
                 return true;
             }
-            string? stray = RemoteOnlyParameters.FirstOrDefault(p => MyInvocation.BoundParameters.ContainsKey(p));
+            string? stray = SshTarget.StrayRemoteOnlyParameter(MyInvocation.BoundParameters);
             if (stray != null)
             {
                 throw new ChildStartException($"-{stray} applies only to a remote child (with -HostName).");
@@ -63,10 +61,7 @@ namespace ProcessKit.Commands
 
         private ChildProcess StartRemote()
         {
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(GracePeriod)) && !Daemon.IsPresent)
-            {
-                throw new ChildStartException("-GracePeriod applies only to a -Daemon child (the time its session's end gives it between SIGTERM and SIGKILL); to give a child time when stopping it, use Stop-ChildProcess -GracePeriod.");
-            }
+            CheckGracePeriod();
             if (UseConsole.IsPresent || RedirectStandardOutput != null || RedirectStandardError != null)
             {
                 throw new ChildStartException("-UseConsole, -RedirectStandardOutput and -RedirectStandardError do not apply to a remote child (-HostName): its output is captured; Receive-ChildProcess reads it.");
@@ -78,7 +73,7 @@ namespace ProcessKit.Commands
             RemoteChild.Command command;
             if (kind == ChildKind.Program)
             {
-                var args = (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
+                var args = ProgramArguments();
                 command = new RemoteChild.Command(new[] { FilePath }.Concat(args).ToList(), string.Join(" ", new[] { FilePath }.Concat(args.Select(Quote))))
                 {
                     Input = _sawInput ? ProgramInput.AsText(_input) : null,

@@ -108,10 +108,7 @@ namespace ProcessKit.Commands
         /// <see cref="ChildStartException"/> on the first problem.</summary>
         private SpawnRequest BuildRequest()
         {
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(GracePeriod)) && !Daemon.IsPresent)
-            {
-                throw new ChildStartException("-GracePeriod applies only to a -Daemon child (the time its session's end gives it between SIGTERM and SIGKILL); to give a child time when stopping it, use Stop-ChildProcess -GracePeriod.");
-            }
+            CheckGracePeriod();
             bool redirected = RedirectStandardOutput != null || RedirectStandardError != null;
             if (UseConsole.IsPresent && redirected)
             {
@@ -153,7 +150,7 @@ namespace ProcessKit.Commands
         {
             string? searchPath = environment.TryGetValue(PathVariable, out string? childPath) ? childPath : System.Environment.GetEnvironmentVariable(PathVariable);
             string program = Paths.Program(FilePath, searchPath);
-            var args = (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
+            var args = ProgramArguments();
             return (program, args, string.Join(" ", new[] { program }.Concat(args.Select(Quote))));
         }
 
@@ -172,8 +169,21 @@ namespace ProcessKit.Commands
             return (file, args, "{ " + (body.Length > CommandDisplayChars ? body.Substring(0, CommandDisplayChars - 3) + "..." : body) + " }");
         }
 
+        /// <summary>-GracePeriod means something only for a daemon (local or remote): refused otherwise.</summary>
+        private void CheckGracePeriod()
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(GracePeriod)) && !Daemon.IsPresent)
+            {
+                throw new ChildStartException("-GracePeriod applies only to a -Daemon child (the time its session's end gives it between SIGTERM and SIGKILL); to give a child time when stopping it, use Stop-ChildProcess -GracePeriod.");
+            }
+        }
+
+        /// <summary>-ArgumentList as a program receives it: each element one string ($null an empty one).</summary>
+        private List<string> ProgramArguments() =>
+            (ArgumentList ?? Array.Empty<object?>()).Select(a => a is null ? string.Empty : LanguagePrimitives.ConvertTo<string>(a)).ToList();
+
         /// <summary>{}, { # a comment } and { param($x) } alike: nothing would run but a pwsh that starts and exits.</summary>
-        private static bool HasNoStatements(ScriptBlock scriptBlock)
+        internal static bool HasNoStatements(ScriptBlock scriptBlock)
         {
             var ast = scriptBlock.Ast as ScriptBlockAst ?? (scriptBlock.Ast as FunctionDefinitionAst)?.Body;
             if (ast is null)

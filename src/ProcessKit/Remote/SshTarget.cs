@@ -14,6 +14,13 @@ namespace ProcessKit.Remote
         /// <summary>Issue 12: an unreachable host is reported within this by default (ssh's ConnectTimeout).</summary>
         internal const int DefaultConnectTimeoutSeconds = 10;
 
+        /// <summary>The ssh parameters that mean something only with -HostName (Start-ChildProcess, New-ChildProcessPool).</summary>
+        private static readonly string[] RemoteOnlyParameters = { "UserName", "Port", "KeyFilePath", "SSHOption", "RemotePwsh", "ConnectTimeout" };
+
+        /// <summary>The first of those given without -HostName (null: none), for the caller's "applies only to" error.</summary>
+        internal static string? StrayRemoteOnlyParameter(System.Collections.Generic.IDictionary<string, object> bound) =>
+            System.Linq.Enumerable.FirstOrDefault(RemoteOnlyParameters, bound.ContainsKey);
+
         /// <summary>A live connection whose peer stopped answering is given up after Interval × CountMax seconds, so
         /// a host that vanishes fails its child (and its pool items) in bounded time rather than at TCP's pace.</summary>
         private const int ServerAliveIntervalSeconds = 5;
