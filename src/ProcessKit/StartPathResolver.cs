@@ -40,7 +40,7 @@ namespace ProcessKit
                     ? new ChildStartException($"Cannot start in working directory '{dir}': Not a directory.", Errno.ENOTDIR)
                     : new ChildStartException($"Cannot start in working directory '{dir}': No such file or directory.", Errno.ENOENT);
             }
-            if (!OperatingSystem.IsWindows() && access(dir, SearchPermission) != 0)
+            if (!OperatingSystem.IsWindows() && Unix.LibC.access(dir, SearchPermission) != 0)
             {
                 // Found here: the spawn's chdir would fail with the same errno, reported as the program's failure.
                 int errno = Marshal.GetLastPInvokeError();
@@ -126,7 +126,7 @@ namespace ProcessKit
         /// business (see <see cref="FifoRedirect"/>), and Stop-ChildProcess still ends it.</summary>
         private static bool CheckWritableWithoutBlocking(string full)
         {
-            int fd = open(full, Unix.LibC.O_WRONLY | Unix.LibC.O_NONBLOCK | Unix.LibC.O_CLOEXEC);
+            int fd = Unix.LibC.open(full, Unix.LibC.O_WRONLY | Unix.LibC.O_NONBLOCK | Unix.LibC.O_CLOEXEC);
             if (fd >= 0)
             {
                 Unix.LibC.close(fd);
@@ -140,12 +140,6 @@ namespace ProcessKit
             return false;
         }
 
-        /// <summary>open(2) without O_CREAT, so without the variadic mode argument.</summary>
-        [DllImport("libc", SetLastError = true)]
-        private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        private static extern int access([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
     }
 
     /// <summary>A resolved redirect file. <paramref name="WaitsForReader"/>: a FIFO nobody reads yet, whose opening

@@ -161,6 +161,14 @@ namespace ProcessKit.Unix
         [DllImport(Lib, SetLastError = true)]
         internal static extern int access(byte* path, int mode);
 
+        /// <summary>access(2) on a managed path (UTF-8).</summary>
+        [DllImport(Lib, SetLastError = true, EntryPoint = "access")]
+        internal static extern int access([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
+
+        /// <summary>open(2) without O_CREAT, so without the variadic mode argument.</summary>
+        [DllImport(Lib, SetLastError = true)]
+        internal static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
         internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 
         /// <summary>A pipe whose both ends close on exec, so no other child inherits them by accident.</summary>
