@@ -107,6 +107,54 @@ Describe 'Warm hosts' {
         "$err" | Should -Match 'warm failure'
     }
 
+    It 'a warm child leaves fast, and nothing it wrote before leaving is lost (records, stdout, stderr)' {
+        Wait-WarmHost
+        $c = Start-ChildProcess {
+            1..20000
+            [Console]::Out.Write('no newline at the end of stdout')
+            [Console]::Error.Write('no newline at the end of stderr')
+            Write-Warning 'last warning'
+        }
+        Test-StartedWarm $c.Id | Should -BeTrue
+        $warn = $null
+        $out = @($c | Receive-ChildProcess -Wait -StandardErrorAsText -WarningVariable warn -WarningAction SilentlyContinue)
+        $c.ExitCode | Should -Be 0
+        $numbers = @($out | Where-Object { $_ -is [int] })
+        $numbers.Count | Should -Be 20000
+        $numbers[-1] | Should -Be 20000
+        "$warn" | Should -Be 'last warning'
+        $out | Should -Contain 'no newline at the end of stdout'
+        $out | Should -Contain 'no newline at the end of stderr'
+    }
+
+    It 'a warm child that needs pwsh''s own exit gets it: a PowerShell.Exiting subscriber runs, a transcript is ended' {
+        Wait-WarmHost
+        $marker = Join-Path $TestDrive 'exiting.txt'
+        $c = Start-ChildProcess -ArgumentList $marker {
+            param($path)
+            $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -Action { Set-Content -LiteralPath $event.MessageData -Value 'ran' } -MessageData $path
+            'registered'
+        }
+        Test-StartedWarm $c.Id | Should -BeTrue
+        $c | Receive-ChildProcess -Wait | Should -Be 'registered'
+        $c.ExitCode | Should -Be 0
+        Get-Content -LiteralPath $marker | Should -Be 'ran'
+
+        Wait-WarmHost
+        $transcript = Join-Path $TestDrive 'transcript.txt'
+        $t = Start-ChildProcess -ArgumentList $transcript {
+            param($path)
+            $null = Start-Transcript -LiteralPath $path
+            Write-Host 'in the transcript'
+        }
+        Test-StartedWarm $t.Id | Should -BeTrue
+        $t | Wait-ChildProcess -Timeout 60 | Out-Null
+        $t.ExitCode | Should -Be 0
+        $text = Get-Content -LiteralPath $transcript -Raw
+        $text | Should -Match 'in the transcript'
+        $text | Should -Match 'PowerShell transcript end'
+    }
+
     It 'idle hosts are not children of the session: Get-ChildProcess never lists them' {
         Wait-WarmHost
         $ids = (Get-ChildProcessOption).IdleWarmHostIds

@@ -6,8 +6,12 @@ using System.Threading;
 namespace ProcessKit.Unix
 {
     /// <summary>One thread per process that owns every child's exit and captured output, as libuv's loop does: it sleeps
-    /// in poll() on the capture pipes and a wake pipe, and SIGCHLD (observed through PosixSignalRegistration) wakes it
-    /// to reap. It only ever calls waitpid on pids it spawned, never waitpid(-1), so it cannot steal .NET's children.
+    /// in poll() on the capture pipes, a wake pipe and — on Linux 5.3+ — a pidfd per child, which turns readable when
+    /// that child exits, so the loop reaps it with no other thread involved. Where there are no pidfds (macOS, older
+    /// kernels, a child whose pidfd could not be opened, pwsh as PID 1) SIGCHLD, observed through
+    /// PosixSignalRegistration, wakes the loop instead. A SIGCHLD handler runs on the thread pool: with pidfds that hop,
+    /// and the pool's spinning after it, is gone from every exit (≈0.3 ms of CPU per exit on a small machine).
+    /// It only ever calls waitpid on pids it spawned, never waitpid(-1), so it cannot steal .NET's children.
     ///
     /// Ownership instead of locks: the watched list and every capture descriptor belong to the loop thread alone —
     /// other threads hand work in through <see cref="Watch"/> and <see cref="RunOnLoop"/> (a queue under
@@ -35,12 +39,48 @@ namespace ProcessKit.Unix
         private readonly FileDescriptor _wakeRead;
         private readonly FileDescriptor _wakeWrite;
         private readonly byte[] _wakeByte = { 1 };
-        private readonly PosixSignalRegistration? _sigchld;
+        private PosixSignalRegistration? _sigchld;
+        /// <summary>Loop thread only (and the constructor, before the thread starts).</summary>
+        private readonly Poller _poller;
+        private int _sigchldWanted;
+
+        /// <summary>pidfds work here (probed once on this process's own pid); as PID 1, .NET reaps every child itself
+        /// (see <see cref="Pid1Reaping"/>) and SIGCHLD stays the signal.</summary>
+        private readonly bool _usePidfds;
 
         public EventLoop(Lifeline lifeline)
         {
             _lifeline = lifeline;
             (_wakeRead, _wakeWrite) = FileDescriptor.Pipe(nonBlocking: true);
+            _poller = Poller.Create();
+            _poller.Add(_wakeRead, _wakeRead);
+            _usePidfds = Environment.ProcessId != 1 && ProbePidfd();
+            if (!_usePidfds)
+            {
+                WantSigchld();
+            }
+            var thread = new Thread(Run) { IsBackground = true, Name = "ProcessKit event loop" };
+            thread.Start();
+        }
+
+        private static bool ProbePidfd()
+        {
+            int fd = LibC.pidfd_open(Environment.ProcessId);
+            if (fd < 0)
+            {
+                return false;
+            }
+            LibC.close(fd);
+            return true;
+        }
+
+        /// <summary>From now on SIGCHLD wakes the loop (once; any thread).</summary>
+        private void WantSigchld()
+        {
+            if (Interlocked.Exchange(ref _sigchldWanted, 1) != 0)
+            {
+                return;
+            }
             try
             {
                 _sigchld = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => Wake());
@@ -49,8 +89,6 @@ namespace ProcessKit.Unix
             {
                 _sigchld = null; // the sweep still reaps, only later
             }
-            var thread = new Thread(Run) { IsBackground = true, Name = "ProcessKit event loop" };
-            thread.Start();
         }
 
         private sealed class Capture
@@ -89,6 +127,8 @@ namespace ProcessKit.Unix
             /// <summary>The records pipe (a scriptblock child's fd 3), read like stdout.</summary>
             public readonly Capture? Records;
             public bool Exited;
+            /// <summary>The child's pidfd, polled until it is reaped (loop thread only after Watch).</summary>
+            public FileDescriptor? ExitFd;
 
             public bool HasOpenCapture => Stdout?.Fd != null || Stderr?.Fd != null || Records?.Fd != null;
         }
@@ -96,6 +136,19 @@ namespace ProcessKit.Unix
         public void Watch(UnixChild child, IChildObserver observer, bool isHost = false)
         {
             var w = new Watched(child, observer) { IsHost = isHost };
+            if (_usePidfds)
+            {
+                // Opened before the loop can reap it, so the pid is still this child's (a zombie at worst).
+                int fd = LibC.pidfd_open(child.Id);
+                if (fd >= 0)
+                {
+                    w.ExitFd = new FileDescriptor(fd);
+                }
+                else
+                {
+                    WantSigchld(); // EMFILE or the like: this child's exit needs the signal
+                }
+            }
             if (w.Stdout is null)
             {
                 observer.StandardOutput.Complete();
@@ -146,6 +199,10 @@ namespace ProcessKit.Unix
                 Retarget(w.Records, observer.Records);
                 w.IsHost = false;
                 w.Held = true;
+                if (w.ExitFd != null)
+                {
+                    _poller.Remove(w.ExitFd); // polled again at the release: until then its exit is not reported
+                }
                 adopted = true;
             }, System.Threading.Timeout.InfiniteTimeSpan);
             if (failure != null)
@@ -175,9 +232,13 @@ namespace ProcessKit.Unix
                 _actions.Add(() =>
                 {
                     var w = _watched.Find(x => x.Child == child);
-                    if (w != null)
+                    if (w != null && w.Held)
                     {
                         w.Held = false;
+                        if (w.ExitFd != null && !w.Exited)
+                        {
+                            _poller.Add(w.ExitFd, w);
+                        }
                     }
                 });
             }
@@ -240,17 +301,22 @@ namespace ProcessKit.Unix
         /// an exit at once: a child may have exited, and its SIGCHLD come and gone, before it was watched).</summary>
         private List<Watched>? TakeIncoming()
         {
+            List<Watched> added;
             lock (_sync)
             {
                 if (_incoming.Count == 0)
                 {
                     return null;
                 }
-                var added = new List<Watched>(_incoming);
-                _watched.AddRange(_incoming);
+                added = new List<Watched>(_incoming);
                 _incoming.Clear();
-                return added;
             }
+            _watched.AddRange(added);
+            foreach (var w in added)
+            {
+                Register(w); // the poller is the loop thread's alone, and so are these children once taken
+            }
+            return added;
         }
 
         private List<Action>? TakeActions()
@@ -269,8 +335,7 @@ namespace ProcessKit.Unix
 
         private unsafe void Run()
         {
-            var fds = new List<LibC.PollFd>();
-            var owners = new List<Capture?>();
+            var ready = new List<object>(); // Captures, Watched children whose pidfd is readable, the wake marker
             long lastSweep = Environment.TickCount64;
             while (true)
             {
@@ -287,23 +352,9 @@ namespace ProcessKit.Unix
                     }
                     ReapExited(); // a released child may have exited already; its SIGCHLD wake-up was spent
                 }
-                fds.Clear();
-                owners.Clear();
-                fds.Add(new LibC.PollFd { Fd = _wakeRead.Number, Events = LibC.POLLIN });
-                owners.Add(null);
-                foreach (var w in _watched)
-                {
-                    AddCapture(w.Stdout, fds, owners);
-                    AddCapture(w.Stderr, fds, owners);
-                    AddCapture(w.Records, fds, owners);
-                }
-                var array = fds.ToArray();
-                int n;
+                ready.Clear();
                 int untilSweep = (int)Math.Clamp(SweepIntervalMs - (Environment.TickCount64 - lastSweep), 0, SweepIntervalMs);
-                fixed (LibC.PollFd* p = array)
-                {
-                    n = LibC.poll(p, (nuint)array.Length, untilSweep);
-                }
+                int n = _poller.Wait(untilSweep, ready);
                 if (n < 0 && Marshal.GetLastPInvokeError() != LibC.EINTR)
                 {
                     Thread.Sleep(10); // never spin on an unexpected poll error
@@ -312,18 +363,33 @@ namespace ProcessKit.Unix
                 // children a waitid per child per read would put O(children) syscalls on the output path.
                 // The sweep is timed, not a poll timeout: a grandchild that keeps writing to an inherited pipe keeps poll
                 // from ever timing out, and a lost wake-up must still be caught within a second.
-                bool woken = n <= 0 || (array[0].Revents & LibC.POLLIN) != 0 || Environment.TickCount64 - lastSweep >= SweepIntervalMs;
-                if (n > 0)
+                bool wakePipe = ready.Contains(_wakeRead);
+                bool woken = n <= 0 || wakePipe || Environment.TickCount64 - lastSweep >= SweepIntervalMs;
+                if (wakePipe)
                 {
-                    if ((array[0].Revents & LibC.POLLIN) != 0)
+                    DrainWakePipe();
+                }
+                foreach (object owner in ready)
+                {
+                    if (owner is Capture c && c.Fd != null)
                     {
-                        DrainWakePipe();
+                        ReadOnce(c);
                     }
-                    for (int i = 1; i < array.Length; i++)
+                }
+                // Exits after output: what the child wrote before it exited is read above or drained by the reap.
+                foreach (object owner in ready)
+                {
+                    if (owner is Watched exited && !exited.Exited && !exited.Held)
                     {
-                        if (array[i].Revents != 0)
+                        if (TryReap(exited, out int? code))
                         {
-                            ReadOnce(owners[i]!);
+                            MarkExited(exited, code);
+                        }
+                        else
+                        {
+                            // Readable but not reapable yet (EINTR): the signal and the sweep take it from here.
+                            CloseExitFd(exited);
+                            WantSigchld();
                         }
                     }
                 }
@@ -343,13 +409,37 @@ namespace ProcessKit.Unix
             }
         }
 
-        private static void AddCapture(Capture? c, List<LibC.PollFd> fds, List<Capture?> owners)
+        /// <summary>A child the loop takes in: its open pipes, and its pidfd unless its exit is held back.</summary>
+        private void Register(Watched w)
         {
-            if (c?.Fd != null)
+            foreach (var c in new[] { w.Stdout, w.Stderr, w.Records })
             {
-                fds.Add(new LibC.PollFd { Fd = c.Fd.Number, Events = LibC.POLLIN });
-                owners.Add(c);
+                if (c?.Fd != null)
+                {
+                    _poller.Add(c.Fd, c);
+                }
             }
+            if (w.ExitFd != null && !w.Held)
+            {
+                _poller.Add(w.ExitFd, w);
+            }
+        }
+
+        private void CloseExitFd(Watched w)
+        {
+            if (w.ExitFd != null)
+            {
+                _poller.Remove(w.ExitFd);
+                w.ExitFd.Dispose();
+                w.ExitFd = null;
+            }
+        }
+
+        private void MarkExited(Watched w, int? code)
+        {
+            w.Exited = true;
+            CloseExitFd(w);
+            w.Observer.OnExited(code);
         }
 
         private void DrainWakePipe()
@@ -372,6 +462,7 @@ namespace ProcessKit.Unix
             {
                 return true;
             }
+            _poller.Remove(c.Fd);
             c.Fd.Dispose();
             c.Fd = null;
             c.Buffer.Complete();
@@ -403,8 +494,7 @@ namespace ProcessKit.Unix
                 {
                     if (!w.Exited && !w.Held && TryReap(w, out int? code))
                     {
-                        w.Exited = true;
-                        w.Observer.OnExited(code);
+                        MarkExited(w, code);
                     }
                 }
                 return;
@@ -416,10 +506,11 @@ namespace ProcessKit.Unix
                 {
                     ReportStopOrContinue(w);
                 }
-                if (!w.Exited && !w.Held && TryReap(w, out int? exitCode))
+                // A child with a pidfd is reaped when that turns readable; between sweeps a wake-up (a start, a
+                // SIGCHLD of a child without one) looks only at the others, so it costs no waitid per running child.
+                if (!w.Exited && !w.Held && (checkStops || w.ExitFd is null) && TryReap(w, out int? exitCode))
                 {
-                    w.Exited = true;
-                    w.Observer.OnExited(exitCode);
+                    MarkExited(w, exitCode);
                 }
                 if (w.Exited && !w.HasOpenCapture)
                 {

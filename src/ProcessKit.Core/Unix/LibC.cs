@@ -127,6 +127,35 @@ namespace ProcessKit.Unix
         internal static extern int sigdelset(IntPtr set, int signo);
 
         /// <summary>Linux only (macOS has no pipe2).</summary>
+        internal const int EPOLL_CLOEXEC = 0x80000;
+        internal const int EPOLL_CTL_ADD = 1;
+        internal const int EPOLL_CTL_DEL = 2;
+        internal const uint EPOLLIN = 0x1;
+
+        /// <summary>struct epoll_event is packed on x86-64 (12 bytes, data at 4) and naturally aligned elsewhere (16
+        /// bytes, data at 8); it is handled as bytes with these offsets.</summary>
+        internal static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+        internal static readonly int EpollDataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+        [DllImport(Lib, SetLastError = true)]
+        internal static extern int epoll_create1(int flags);
+
+        [DllImport(Lib, SetLastError = true)]
+        internal static extern int epoll_ctl(int epfd, int op, int fd, byte* ev);
+
+        [DllImport(Lib, SetLastError = true)]
+        internal static extern int epoll_wait(int epfd, byte* events, int maxEvents, int timeout);
+
+        /// <summary>pidfd_open(2)'s number: Linux 5.3 gave it one number on every architecture (the unified table).</summary>
+        private const long SYS_pidfd_open = 434;
+
+        [DllImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+        private static extern long syscall_pidfd_open(long number, int pid, uint flags);
+
+        /// <summary>A descriptor that polls readable once <paramref name="pid"/> (our unreaped child) has exited; -1
+        /// where the kernel has none (before Linux 5.3, macOS: ENOSYS) or on EMFILE. Close-on-exec by definition.</summary>
+        internal static int pidfd_open(int pid) => IsMacOS ? -1 : (int)syscall_pidfd_open(SYS_pidfd_open, pid, 0);
+
         [DllImport(Lib, SetLastError = true)]
         internal static extern int pipe2(int* fds, int flags);
 

@@ -14,20 +14,20 @@ function __pkApplyStart($start) {
     if ($start.Environment) {
         foreach ($key in @($start.Environment.Keys)) {
             # $null removes, as -Environment does
-            $value = $start.Environment[$key]
-            if ($null -eq $value) { Remove-Item -LiteralPath "env:$key" -ErrorAction Ignore }
-            else { Set-Item -LiteralPath "env:$key" -Value $value }
+            # What the Env: provider does, without a provider call per variable ($null removes)
+            [System.Environment]::SetEnvironmentVariable($key, $start.Environment[$key])
         }
     }
     if ($start.Name) { $env:PROCESSKIT_NAME = $start.Name }
     if ($start.Location) { Set-Location -LiteralPath $start.Location }
 }
-function __pkOpenRecords([string]$mode) {
+# $path stands in for the records descriptor in a warm host's dry run (/dev/null), which must not close fd 3.
+function __pkOpenRecords([string]$mode, [string]$path) {
     if ($mode -eq $__pkProtocol.Modes.Records) {
         # Reopen the records pipe through /dev/fd: .NET opens with O_CLOEXEC, so the child's own children (native
         # programs, Start-Job) never inherit it and cannot hold it open after this process ends. Then close fd 3 itself.
-        $handle = [System.IO.File]::OpenHandle("/dev/fd/$($__pkProtocol.RecordsFd)", [System.IO.FileMode]::Open, [System.IO.FileAccess]::Write, [System.IO.FileShare]::ReadWrite)
-        [Microsoft.Win32.SafeHandles.SafeFileHandle]::new([IntPtr]$__pkProtocol.RecordsFd, $true).Dispose()
+        $handle = [System.IO.File]::OpenHandle($(if ($path) { $path } else { "/dev/fd/$($__pkProtocol.RecordsFd)" }), [System.IO.FileMode]::Open, [System.IO.FileAccess]::Write, [System.IO.FileShare]::ReadWrite)
+        if (-not $path) { [Microsoft.Win32.SafeHandles.SafeFileHandle]::new([IntPtr]$__pkProtocol.RecordsFd, $true).Dispose() }
         $script:__pkWriter = [System.IO.StreamWriter]::new([System.IO.FileStream]::new($handle, [System.IO.FileAccess]::Write, 1), [System.Text.UTF8Encoding]::new($false))
     } elseif ($mode -eq $__pkProtocol.Modes.RecordsOnStdout) {
         $script:__pkWriter = [System.IO.StreamWriter]::new([Console]::OpenStandardOutput(), [System.Text.UTF8Encoding]::new($false))
@@ -97,4 +97,51 @@ $__pkEmit = {
         elseif ($_ -is [System.Management.Automation.InformationRecord]) { $__pkTag.Information }
         else { $__pkTag.Output }
     __pkFrame $tag $_
+}
+# Leaving fast. A pwsh that ends with `exit` spends 60-100 ms after the child's last record shutting down: the
+# runspace, the multi-core JIT profile it rewrites, .NET's exit handlers. None of that is the child's work when
+# nothing in this process needs it, so __pkExit then flushes what this process wrote and calls _exit(2) - through a
+# P/Invoke emitted at run time, as no compiler is at hand here - and the exit code is the same. Anything that does
+# need pwsh's own exit keeps it: an engine event subscriber (PowerShell.Exiting), a job, a transcript, a ProcessKit
+# loaded in the child (its supervisor ends that child's own daemons), or a user's `exit N` (which never reaches
+# __pkExit). Set up once by __pkInitExit (in a warm host, before it is ready); any failure there keeps the slow exit.
+$__pkExitNow = $null
+$__pkTranscription = $null
+function __pkInitExit {
+    try {
+        $builder = [System.Reflection.Emit.AssemblyBuilder]::DefineDynamicAssembly([System.Reflection.AssemblyName]::new('ProcessKitChildExit'), [System.Reflection.Emit.AssemblyBuilderAccess]::Run)
+        $type = $builder.DefineDynamicModule('ProcessKitChildExit').DefineType('ProcessKitChildExit', [System.Reflection.TypeAttributes]'Public, Sealed, Abstract')
+        foreach ($entry in @(@('_exit', [void], [type[]]@([int])), @('getpid', [int], [type[]]@()))) {
+            $method = $type.DefinePInvokeMethod($entry[0], 'libc', [System.Reflection.MethodAttributes]'Public, Static, PinvokeImpl',
+                [System.Reflection.CallingConventions]::Standard, $entry[1], $entry[2], [System.Runtime.InteropServices.CallingConvention]::Cdecl,
+                [System.Runtime.InteropServices.CharSet]::Ansi)
+            # As [DllImport] does: the native return value is the method's (not an HRESULT to translate).
+            $method.SetImplementationFlags([System.Reflection.MethodImplAttributes]::PreserveSig)
+        }
+        $created = $type.CreateType()
+        # A call through the same path as _exit's, that returns: libc is loaded and the call compiled before it counts.
+        if ($created.GetMethod('getpid').Invoke($null, @()) -ne $PID) { return }
+        $script:__pkTranscription = [System.Management.Automation.Host.PSHostUserInterface].GetProperty('TranscriptionData', [System.Reflection.BindingFlags]'NonPublic, Instance')
+        if (-not $__pkTranscription) { return }
+        $null = __pkCanExitFast
+        $script:__pkExitNow = $created.GetMethod('_exit')
+    } catch {
+        $script:__pkExitNow = $null   # not this platform or runtime: pwsh's own exit, as before
+    }
+}
+function __pkCanExitFast {
+    if ($ExecutionContext.Events.Subscribers.Count -gt 0) { return $false }
+    if (@(Get-Job).Count -gt 0) { return $false }
+    $transcripts = $__pkTranscription.GetValue($Host.UI)
+    if ($null -eq $transcripts -or $transcripts.Transcripts.Count -gt 0 -or $transcripts.SystemTranscript) { return $false }
+    -not ('ProcessKit.ChildProtocol' -as [type])
+}
+function __pkExit([int]$code) {
+    if ($__pkExitNow -and (__pkCanExitFast)) {
+        if ($__pkWriter) { $__pkWriter.Flush() }
+        [Console]::Out.Flush()
+        [Console]::Error.Flush()
+        $null = $__pkExitNow.Invoke($null, @($code))
+    }
+    exit $code
 }
