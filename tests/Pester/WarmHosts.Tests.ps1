@@ -57,6 +57,7 @@ Describe 'Warm hosts' {
                 $c = Start-ChildProcess -Name $name -Environment @{ PKW_ARG = 'given'; PKW_CHANGED = $null } {
                     [pscustomobject]@{
                         Added = $env:PKW_ADDED; Removed = $env:PKW_REMOVED; Changed = $env:PKW_CHANGED; Arg = $env:PKW_ARG
+                        RemovedExists = Test-Path env:PKW_REMOVED; ChangedExists = Test-Path env:PKW_CHANGED
                         Location = (Get-Location).ProviderPath; Cwd = (& /bin/pwd); Name = $env:PROCESSKIT_NAME
                         Parent = $env:PROCESSKIT_PARENT_ID; Marker = $env:PROCESSKIT_WARM_HOST; Pid = $PID
                     }
@@ -69,6 +70,8 @@ Describe 'Warm hosts' {
             $r.Added | Should -Be 'added later'
             $r.Removed | Should -BeNullOrEmpty
             $r.Changed | Should -BeNullOrEmpty
+            $r.RemovedExists | Should -BeFalse -Because 'a variable removed since the host started is gone, not empty'
+            $r.ChangedExists | Should -BeFalse -Because '-Environment @{ X = $null } removes X'
             $r.Arg | Should -Be 'given'
             $r.Location | Should -Be (Resolve-Path $TestDrive).ProviderPath
             $r.Cwd | Should -Be (Resolve-Path $TestDrive).ProviderPath
@@ -127,19 +130,7 @@ Describe 'Warm hosts' {
         $out | Should -Contain 'no newline at the end of stderr'
     }
 
-    It 'a warm child that needs pwsh''s own exit gets it: a PowerShell.Exiting subscriber runs, a transcript is ended' {
-        Wait-WarmHost
-        $marker = Join-Path $TestDrive 'exiting.txt'
-        $c = Start-ChildProcess -ArgumentList $marker {
-            param($path)
-            $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -Action { Set-Content -LiteralPath $event.MessageData -Value 'ran' } -MessageData $path
-            'registered'
-        }
-        Test-StartedWarm $c.Id | Should -BeTrue
-        $c | Receive-ChildProcess -Wait | Should -Be 'registered'
-        $c.ExitCode | Should -Be 0
-        Get-Content -LiteralPath $marker | Should -Be 'ran'
-
+    It 'a warm child that needs pwsh''s own exit gets it: its transcript is ended as at a cold exit' {
         Wait-WarmHost
         $transcript = Join-Path $TestDrive 'transcript.txt'
         $t = Start-ChildProcess -ArgumentList $transcript {

@@ -14,8 +14,10 @@ function __pkApplyStart($start) {
     if ($start.Environment) {
         foreach ($key in @($start.Environment.Keys)) {
             # $null removes, as -Environment does
-            # What the Env: provider does, without a provider call per variable ($null removes)
-            [System.Environment]::SetEnvironmentVariable($key, $start.Environment[$key])
+            # What the Env: provider does, without a provider call per variable. $null removes: passed as
+            # [NullString]::Value, since PowerShell turns a $null argument for a string parameter into ''.
+            $value = $start.Environment[$key]
+            [System.Environment]::SetEnvironmentVariable($key, $(if ($null -eq $value) { [NullString]::Value } else { $value }))
         }
     }
     if ($start.Name) { $env:PROCESSKIT_NAME = $start.Name }
@@ -102,11 +104,15 @@ $__pkEmit = {
 # runspace, the multi-core JIT profile it rewrites, .NET's exit handlers. None of that is the child's work when
 # nothing in this process needs it, so __pkExit then flushes what this process wrote and calls _exit(2) - through a
 # P/Invoke emitted at run time, as no compiler is at hand here - and the exit code is the same. Anything that does
-# need pwsh's own exit keeps it: an engine event subscriber (PowerShell.Exiting), a job, a transcript, a ProcessKit
-# loaded in the child (its supervisor ends that child's own daemons), or a user's `exit N` (which never reaches
-# __pkExit). Set up once by __pkInitExit (in a warm host, before it is ready); any failure there keeps the slow exit.
+# need pwsh's own exit keeps it: an engine event subscriber, a job, a transcript (pwsh's exit writes its footer), a
+# ProcessKit loaded in the child (its supervisor ends that child's own daemons), or a user's `exit N` (which never
+# reaches __pkExit). Set up once by __pkInitExit (in a warm host, before it is ready); any failure there keeps the
+# slow exit. The transcripts are read through reflection: TranscriptionData is internal, and PowerShell's adapter
+# does not see the members of an internal type.
 $__pkExitNow = $null
 $__pkTranscription = $null
+$__pkTranscripts = $null
+$__pkSystemTranscript = $null
 function __pkInitExit {
     try {
         $builder = [System.Reflection.Emit.AssemblyBuilder]::DefineDynamicAssembly([System.Reflection.AssemblyName]::new('ProcessKitChildExit'), [System.Reflection.Emit.AssemblyBuilderAccess]::Run)
@@ -121,8 +127,12 @@ function __pkInitExit {
         $created = $type.CreateType()
         # A call through the same path as _exit's, that returns: libc is loaded and the call compiled before it counts.
         if ($created.GetMethod('getpid').Invoke($null, @()) -ne $PID) { return }
-        $script:__pkTranscription = [System.Management.Automation.Host.PSHostUserInterface].GetProperty('TranscriptionData', [System.Reflection.BindingFlags]'NonPublic, Instance')
+        $flags = [System.Reflection.BindingFlags]'Public, NonPublic, Instance'
+        $script:__pkTranscription = [System.Management.Automation.Host.PSHostUserInterface].GetProperty('TranscriptionData', $flags)
         if (-not $__pkTranscription) { return }
+        $script:__pkTranscripts = $__pkTranscription.PropertyType.GetProperty('Transcripts', $flags)
+        $script:__pkSystemTranscript = $__pkTranscription.PropertyType.GetProperty('SystemTranscript', $flags)
+        if (-not $__pkTranscripts -or -not $__pkSystemTranscript) { return }
         $null = __pkCanExitFast
         $script:__pkExitNow = $created.GetMethod('_exit')
     } catch {
@@ -132,8 +142,8 @@ function __pkInitExit {
 function __pkCanExitFast {
     if ($ExecutionContext.Events.Subscribers.Count -gt 0) { return $false }
     if (@(Get-Job).Count -gt 0) { return $false }
-    $transcripts = $__pkTranscription.GetValue($Host.UI)
-    if ($null -eq $transcripts -or $transcripts.Transcripts.Count -gt 0 -or $transcripts.SystemTranscript) { return $false }
+    $data = $__pkTranscription.GetValue($Host.UI)
+    if ($null -eq $data -or $__pkTranscripts.GetValue($data).Count -gt 0 -or $null -ne $__pkSystemTranscript.GetValue($data)) { return $false }
     -not ('ProcessKit.ChildProtocol' -as [type])
 }
 function __pkExit([int]$code) {
