@@ -9,7 +9,6 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('ProcessKit.Format.ps1xml')
-    TypesToProcess       = @('ProcessKit.Types.ps1xml')
     CmdletsToExport      = @(
         'Start-ChildProcess'
         'Wait-ChildProcess'

@@ -55,7 +55,7 @@ function Invoke-BuildTask {
     if (Test-Path $ModuleDir) { Remove-Item $ModuleDir -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $ModuleDir
     Copy-Item -Path ProcessKit.psd1, "$bin/ProcessKit.dll", "$bin/ProcessKit.Core.dll", LICENSE, CHANGELOG.md -Destination $ModuleDir
-    Copy-Item src/ProcessKit/ProcessKit.Format.ps1xml, src/ProcessKit/ProcessKit.Types.ps1xml -Destination $ModuleDir   # the manifest lists both
+    Copy-Item src/ProcessKit/ProcessKit.Format.ps1xml -Destination $ModuleDir   # the manifest lists it
     Copy-Item src/ProcessKit/en-US -Destination $ModuleDir -Recurse   # MAML help: en-US/ProcessKit.dll-Help.xml for Get-Help
     Write-Host "Module assembled in out/ProcessKit ($Configuration)"
 }
