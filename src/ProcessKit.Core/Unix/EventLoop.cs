@@ -53,7 +53,11 @@ namespace ProcessKit.Unix
             _lifeline = lifeline;
             (_wakeRead, _wakeWrite) = FileDescriptor.Pipe(nonBlocking: true);
             _poller = Poller.Create();
-            _poller.Add(_wakeRead, _wakeRead);
+            if (!_poller.Add(_wakeRead, _wakeRead))
+            {
+                _poller = new PollPoller(); // an epoll that cannot take one descriptor: poll(2) always can
+                _poller.Add(_wakeRead, _wakeRead);
+            }
             _usePidfds = Environment.ProcessId != 1 && ProbePidfd();
             if (!_usePidfds)
             {
@@ -237,7 +241,7 @@ namespace ProcessKit.Unix
                         w.Held = false;
                         if (w.ExitFd != null && !w.Exited)
                         {
-                            _poller.Add(w.ExitFd, w);
+                            WatchExitFd(w);
                         }
                     }
                 });
@@ -414,14 +418,29 @@ namespace ProcessKit.Unix
         {
             foreach (var c in new[] { w.Stdout, w.Stderr, w.Records })
             {
-                if (c?.Fd != null)
+                if (c?.Fd != null && !_poller.Add(c.Fd, c))
                 {
-                    _poller.Add(c.Fd, c);
+                    // Not watched, so not read while the child runs: it may block on a full pipe. What is in the
+                    // pipe is still drained at its exit, which the sweep or SIGCHLD finds.
+                    int errno = Marshal.GetLastPInvokeError();
+                    ProcessLog.Warning($"cannot watch the output of {w.Observer.Name} (pid {w.Child.Id}): {Marshal.GetPInvokeErrorMessage(errno)}; it is read at its exit");
+                    WantSigchld();
                 }
             }
             if (w.ExitFd != null && !w.Held)
             {
-                _poller.Add(w.ExitFd, w);
+                WatchExitFd(w);
+            }
+        }
+
+        /// <summary>Polls the child's pidfd; when the kernel refuses, SIGCHLD and the sweep see its exit instead.</summary>
+        private void WatchExitFd(Watched w)
+        {
+            if (!_poller.Add(w.ExitFd!, w))
+            {
+                w.ExitFd!.Dispose();
+                w.ExitFd = null;
+                WantSigchld();
             }
         }
 

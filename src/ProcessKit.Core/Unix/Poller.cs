@@ -24,8 +24,10 @@ namespace ProcessKit.Unix
             return new PollPoller();
         }
 
-        /// <summary>Watches <paramref name="fd"/> for input (end of file and errors included) until <see cref="Remove"/>.</summary>
-        public abstract void Add(FileDescriptor fd, object owner);
+        /// <summary>Watches <paramref name="fd"/> for input (end of file and errors included) until <see cref="Remove"/>.
+        /// False (errno set) when the kernel refuses it (ENOMEM, the user's epoll watch limit): never an exception,
+        /// since the loop thread must not die.</summary>
+        public abstract bool Add(FileDescriptor fd, object owner);
 
         /// <summary>Stops watching <paramref name="fd"/>; called before it is closed.</summary>
         public abstract void Remove(FileDescriptor fd);
@@ -44,10 +46,11 @@ namespace ProcessKit.Unix
         private object[] _owners = Array.Empty<object>();
         private bool _changed = true;
 
-        public override void Add(FileDescriptor fd, object owner)
+        public override bool Add(FileDescriptor fd, object owner)
         {
             _watched[fd.Number] = (fd, owner);
             _changed = true;
+            return true;
         }
 
         public override void Remove(FileDescriptor fd)
@@ -106,7 +109,7 @@ namespace ProcessKit.Unix
             _epoll = epoll;
         }
 
-        public override void Add(FileDescriptor fd, object owner)
+        public override bool Add(FileDescriptor fd, object owner)
         {
             // A token, not the descriptor's number, identifies the owner: a number closed and reused can never be
             // taken for its former owner.
@@ -117,11 +120,11 @@ namespace ProcessKit.Unix
             *(long*)(ev + LibC.EpollDataOffset) = token;
             if (LibC.epoll_ctl(_epoll.Number, LibC.EPOLL_CTL_ADD, fd.Number, ev) != 0)
             {
-                int errno = Marshal.GetLastPInvokeError();
-                throw new InvalidOperationException($"epoll_ctl(EPOLL_CTL_ADD) failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+                return false;
             }
             _owners[token] = owner;
             _tokens[fd.Number] = token;
+            return true;
         }
 
         public override void Remove(FileDescriptor fd)
