@@ -19,6 +19,10 @@ namespace ProcessKit
         }
 
         private string? _location;
+        private PathInfo? _current;
+
+        /// <summary>The PowerShell location (of any provider), read once per start.</summary>
+        private PathInfo Current => _current ??= _cmdlet.SessionState.Path.CurrentLocation;
 
         /// <summary>The PowerShell file-system location (not the process's current directory), read once per start:
         /// a PathInfo's ProviderPath looks its drive up again, and on Unix that reads /proc/self/mountinfo (≈0.1 ms).</summary>
@@ -26,7 +30,7 @@ namespace ProcessKit
 
         private string ReadLocation()
         {
-            PathInfo current = _cmdlet.SessionState.Path.CurrentLocation;
+            PathInfo current = Current;
             // On the file system's root drive the PowerShell path is the provider path ("/home/me"): nothing to look up.
             // A drive-qualified ("Temp:/x") or provider-qualified location takes PowerShell's own resolution.
             if (!OperatingSystem.IsWindows() && IsFileSystem(current.Provider) && current.Path.StartsWith('/'))
@@ -107,7 +111,7 @@ namespace ProcessKit
         private string FileSystemPath(string path, string what)
         {
             if (!OperatingSystem.IsWindows() && path.StartsWith('/') && path.IndexOf('`') < 0 &&
-                IsFileSystem(_cmdlet.SessionState.Path.CurrentLocation.Provider))
+                IsFileSystem(Current.Provider))
             {
                 // An absolute path, the location on the file system: PowerShell's resolution would give the same
                 // normalized path, only after looking the drive up (see Location).

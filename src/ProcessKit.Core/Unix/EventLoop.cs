@@ -6,8 +6,9 @@ using System.Threading;
 namespace ProcessKit.Unix
 {
     /// <summary>One thread per process that owns every child's exit and captured output, as libuv's loop does: it sleeps
-    /// in poll() on the capture pipes, a wake pipe and — on Linux 5.3+ — a pidfd per child, which turns readable when
-    /// that child exits, so the loop reaps it with no other thread involved. Where there are no pidfds (macOS, older
+    /// in a <see cref="Poller"/> (epoll on Linux, poll(2) on macOS) on the capture pipes, a wake pipe and — on Linux
+    /// 5.3+ — a pidfd per child, which turns readable when that child exits, so the loop reaps it with no other thread
+    /// involved. Where there are no pidfds (macOS, older
     /// kernels, a child whose pidfd could not be opened, pwsh as PID 1) SIGCHLD, observed through
     /// PosixSignalRegistration, wakes the loop instead. A SIGCHLD handler runs on the thread pool: with pidfds that hop,
     /// and the pool's spinning after it, is gone from every exit (≈0.3 ms of CPU per exit on a small machine).

@@ -126,7 +126,6 @@ namespace ProcessKit.Unix
         [DllImport(Lib)]
         internal static extern int sigdelset(IntPtr set, int signo);
 
-        /// <summary>Linux only (macOS has no pipe2).</summary>
         internal const int EPOLL_CLOEXEC = 0x80000;
         internal const int EPOLL_CTL_ADD = 1;
         internal const int EPOLL_CTL_DEL = 2;
@@ -156,6 +155,7 @@ namespace ProcessKit.Unix
         /// where the kernel has none (before Linux 5.3, macOS: ENOSYS) or on EMFILE. Close-on-exec by definition.</summary>
         internal static int pidfd_open(int pid) => IsMacOS ? -1 : (int)syscall_pidfd_open(SYS_pidfd_open, pid, 0);
 
+        /// <summary>Linux only (macOS has no pipe2).</summary>
         [DllImport(Lib, SetLastError = true)]
         internal static extern int pipe2(int* fds, int flags);
 

@@ -118,7 +118,6 @@ if ($env:PROCESSKIT_WARM_HOST) {
     }, $__pkProtocol.Depth)
     __pkPrepare $__pkWarmText '/dev/null'
     __pkInvoke
-    $null = __pkCanExitFast
     $__pkWriter.Dispose()
     $__pkWriter = $null
     $__pkFailed = $false

@@ -13,7 +13,6 @@ function __pkApplyStart($start) {
     if (-not $start) { return }
     if ($start.Environment) {
         foreach ($key in @($start.Environment.Keys)) {
-            # $null removes, as -Environment does
             # What the Env: provider does, without a provider call per variable. $null removes: passed as
             # [NullString]::Value, since PowerShell turns a $null argument for a string parameter into ''.
             $value = $start.Environment[$key]
