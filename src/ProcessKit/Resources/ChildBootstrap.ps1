@@ -122,6 +122,8 @@ if ($env:PROCESSKIT_WARM_HOST) {
     $__pkWriter = $null
     $__pkFailed = $false
     $__pkPayload = $__pkBlock = $__PKUsing = $__pkArgs = $null
+    # Cmdlets, not .NET calls, on purpose: they import Microsoft.PowerShell.Management and .Utility while the host is
+    # idle, so a warm child's first Set-Location or Write-Output finds them loaded.
     Remove-Item -LiteralPath env:PROCESSKIT_WARM_UP, function:global:Write-Progress -ErrorAction Ignore
     Remove-Variable __pkWarmText
     # The records channel, for real: a warm host is only ever taken by a child in records mode.
@@ -134,6 +136,8 @@ $__pkText = [System.IO.StreamReader]::new([Console]::OpenStandardInput(), [Syste
 # EOF without a payload: the session that kept this host is gone (however it ended). Leave quietly.
 if (-not $__pkText) { exit 0 }
 __pkPrepare $__pkText
-Remove-Variable __pkText
+# Not Remove-Variable: the first call of a cmdlet of Microsoft.PowerShell.Utility imports that module, 70-100 ms of a
+# cold child's start that its user's code may never need. (A warm host's dry run above loads it on purpose.)
+$ExecutionContext.SessionState.PSVariable.Remove('__pkText')
 __pkInvoke
 __pkExit $__pkExitCode

@@ -14,7 +14,7 @@ if ($__pkRequestsFd) {
     [Microsoft.Win32.SafeHandles.SafeFileHandle]::new([IntPtr][int]$__pkRequestsFd, $true).Dispose()
     $__pkIn = [System.IO.StreamReader]::new([System.IO.FileStream]::new($__pkHandle, [System.IO.FileAccess]::Read, 1), [System.Text.UTF8Encoding]::new($false))
     [Environment]::SetEnvironmentVariable($__pkProtocol.RequestsVariable, $null)
-    Remove-Variable __pkHandle
+    $ExecutionContext.SessionState.PSVariable.Remove('__pkHandle')   # not Remove-Variable: it would import Microsoft.PowerShell.Utility (70-100 ms)
 } else {
     $__pkIn = [System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false))
 }
@@ -52,7 +52,7 @@ if ($__pkStartFrame.Value.Init) {
 }
 __pkDone 0 $__pkFailed
 if ($__pkFailed) { exit 1 }
-Remove-Variable __pkStartFrame
+$ExecutionContext.SessionState.PSVariable.Remove('__pkStartFrame')
 # The item is $_ and the first argument (Python's f(x, *args)); a terminating error ends only this item.
 $__pkWrap = { param($__pkItem) $_ = $__pkItem; try { & $__pkBlock $__pkItem @__pkArgs } catch { $_ } }
 while ($true) {
