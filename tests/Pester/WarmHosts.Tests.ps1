@@ -154,6 +154,20 @@ Describe 'Warm hosts' {
         @(Get-ChildProcess | Where-Object Id -in $ids) | Should -HaveCount 0
     }
 
+    It 'a cold child''s bootstrap imports no module before the user''s code (a module import costs a cold start 70-100 ms)' {
+        try {
+            Set-ChildProcessOption -WarmHostCount 0
+            $c = Start-ChildProcess { @(Get-Module).Name }
+            Test-StartedWarm $c.Id | Should -BeFalse
+            $modules = @($c | Receive-ChildProcess -Wait)
+            $c.ExitCode | Should -Be 0
+            $modules | Should -Not -Contain 'Microsoft.PowerShell.Utility'
+            $modules | Should -Not -Contain 'Microsoft.PowerShell.Management'
+        } finally {
+            Set-ChildProcessOption -WarmHostCount 1
+        }
+    }
+
     It 'WarmHostCount 0 ends the idle hosts and starts none; Get-ChildProcessOption reads it back' {
         Wait-WarmHost
         $ids = (Get-ChildProcessOption).IdleWarmHostIds

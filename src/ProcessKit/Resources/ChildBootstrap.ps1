@@ -60,6 +60,8 @@ function __pkExit([int]$code) {
 # dry payload before it says it is ready: the child's own run then finds every step compiled. $recordsPath stands in
 # for fd 3 in that dry run.
 function __pkPrepare([string]$text, [string]$recordsPath) {
+    # EOF without a payload: the session that kept this host is gone (however it ended). Leave quietly.
+    if (-not $text) { exit 0 }
     $script:__pkPayload = [System.Management.Automation.PSSerializer]::Deserialize($text)
     if ($__pkPayload.Protocol -ne $__pkProtocol.Version) {
         [Console]::Error.WriteLine("ProcessKit: protocol version $($__pkPayload.Protocol) from the session, $($__pkProtocol.Version) in the child")
@@ -132,12 +134,9 @@ if ($env:PROCESSKIT_WARM_HOST) {
     [Console]::Out.Write("processkit-warm-host-ready`n")
     [Console]::Out.Flush()
 }
-$__pkText = [System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false)).ReadToEnd()
-# EOF without a payload: the session that kept this host is gone (however it ended). Leave quietly.
-if (-not $__pkText) { exit 0 }
-__pkPrepare $__pkText
-# Not Remove-Variable: the first call of a cmdlet of Microsoft.PowerShell.Utility imports that module, 70-100 ms of a
-# cold child's start that its user's code may never need. (A warm host's dry run above loads it on purpose.)
-$ExecutionContext.SessionState.PSVariable.Remove('__pkText')
+# The payload goes straight to __pkPrepare, in no variable: removing one with Remove-Variable would import
+# Microsoft.PowerShell.Utility (the first call of one of its cmdlets does), 70-100 ms of a cold child's start that its
+# user's code may never need. A warm host's dry run above loads that module on purpose.
+__pkPrepare ([System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false)).ReadToEnd())
 __pkInvoke
 __pkExit $__pkExitCode
