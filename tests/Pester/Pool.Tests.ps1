@@ -92,6 +92,9 @@ Describe 'Invoke-ChildProcessPool: results' {
         $modules = @(1 | Invoke-ChildProcessPool { @(Get-Module).Name } -ThrottleLimit 1)
         $modules | Should -Not -Contain 'Microsoft.PowerShell.Utility'
         $modules | Should -Not -Contain 'Microsoft.PowerShell.Management'
+        # Their types still resolve (their assemblies are loaded), as in a scriptblock child.
+        1 | Invoke-ChildProcessPool { [string]('Microsoft.PowerShell.Commands.WebRequestMethod' -as [type]) } -ThrottleLimit 1 |
+            Should -Be 'Microsoft.PowerShell.Commands.WebRequestMethod'
     }
 
     It 'leaves no worker when the call ends' {

@@ -168,6 +168,23 @@ Describe 'Warm hosts' {
         }
     }
 
+    It 'cold and warm children alike resolve the types of the Utility and Management modules before any of their cmdlets' {
+        $probe = { '{0} {1}' -f ('Microsoft.PowerShell.Commands.WebRequestMethod' -as [type]), ('Microsoft.PowerShell.Commands.FileSystemProvider' -as [type]) }
+        $expected = 'Microsoft.PowerShell.Commands.WebRequestMethod Microsoft.PowerShell.Commands.FileSystemProvider'
+        try {
+            Set-ChildProcessOption -WarmHostCount 0
+            $cold = Start-ChildProcess $probe
+            Test-StartedWarm $cold.Id | Should -BeFalse
+            $cold | Receive-ChildProcess -Wait | Should -Be $expected
+        } finally {
+            Set-ChildProcessOption -WarmHostCount 1
+        }
+        Wait-WarmHost
+        $warm = Start-ChildProcess $probe
+        Test-StartedWarm $warm.Id | Should -BeTrue
+        $warm | Receive-ChildProcess -Wait | Should -Be $expected
+    }
+
     It 'WarmHostCount 0 ends the idle hosts and starts none; Get-ChildProcessOption reads it back' {
         Wait-WarmHost
         $ids = (Get-ChildProcessOption).IdleWarmHostIds
