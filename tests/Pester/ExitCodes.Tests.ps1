@@ -131,6 +131,19 @@ Describe 'Exit codes' {
             Get-ChildExitCode $exit3 | Should -Be 3
         }
 
+        It 'a statement-terminating error is received and the script goes on, as in Start-Job (exit 0); -ErrorAction Stop ends it (1)' {
+            $goesOn = Start-ChildProcess { pk-no-such-command; 'after'; [int]::Parse('x'); 'end' }
+            $stops = Start-ChildProcess { 'before'; Get-Item -LiteralPath '/pk-no-such-path' -ErrorAction Stop; 'never' }
+            Wait-ChildProcess $goesOn, $stops -Timeout 120 -ErrorAction Stop
+            $out = @(Receive-ChildProcess $goesOn -ErrorVariable errs -ErrorAction SilentlyContinue)
+            $out | Should -Be @('after', 'end')
+            @($errs | ForEach-Object { $_.FullyQualifiedErrorId }) | Should -Be @('CommandNotFoundException', 'FormatException')
+            $goesOn.ExitCode | Should -Be 0
+            @(Receive-ChildProcess $stops -ErrorVariable stopErrs -ErrorAction SilentlyContinue) | Should -Be @('before')
+            $stopErrs[0].FullyQualifiedErrorId | Should -Be 'PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand'
+            $stops.ExitCode | Should -Be 1
+        }
+
         It "{ 'ok' } reports 0 and is Completed" {
             Get-ChildExitCode $ok | Should -Be 0
             "$($ok.State)" | Should -BeExactly 'Completed'

@@ -275,6 +275,19 @@ Describe 'Child process logging' {
             }
         }
 
+        It 'a scriptblock child that ends with exit N logs its own "process exiting with exitcode N"' {
+            Enable-ChildProcessLog -Level Info -Path (Join-Path $TestDrive 'relay-exit.log')
+            $n = New-TestName 'lg-sb-exit'
+            $p = Start-ChildProcess -Name $n { 'x'; exit 6 }
+            Wait-ChildProcess $p -Timeout 60 -ErrorAction Stop
+            Wait-LogLine $n 'exited with exitcode 6' | Should -BeTrue
+            $name = [regex]::Escape($n)
+            Assert-InOrder -Lines (Get-LogLine $n) -Patterns @(
+                "^\[INFO/$name\] child process calling scriptblock$"
+                "^\[INFO/$name\] process exiting with exitcode 6$"
+            )
+        }
+
         It 'a scriptblock child started while the level is Warning does not log its Info side, even if the session switches to Info later' {
             $log = Join-Path $TestDrive 'relay-warning.log'
             $go = Join-Path $TestDrive 'relay-warning.go'

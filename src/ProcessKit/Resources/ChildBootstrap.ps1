@@ -85,27 +85,47 @@ function __pkPrepare([string]$text, [string]$recordsPath) {
     $script:__pkArgs = @($__pkPayload.Args)
     $script:__pkBlock = [scriptblock]::Create($__pkPayload.Script)
 }
-# Runs the user's code; sets $__pkExitCode (1 when it threw). A user's `exit N` leaves from inside, as pwsh does.
+# The user's code runs in a pipeline of its own, in this runspace and on this thread, as a job's code runs in Start-Job's
+# runspace: a statement-terminating error (an unknown command, a .NET method that throws) is written and the script goes
+# on, as in pwsh -c; what ends a script - `throw`, -ErrorAction Stop, `exit N` - ends only that pipeline and comes back
+# here, as an exception or as the $LASTEXITCODE that `exit` sets. A try/catch around the user's code would instead turn
+# every statement-terminating error into the end of the script. The marker tells a finished script from an `exit`.
+$__pkUserPipeline = @'
+if ($__pkPlain) {
+    & $__pkRun 2>&1 | ForEach-Object {
+        if ($_ -isnot [System.Management.Automation.ErrorRecord]) { $_ }
+        elseif ($__pkWriter) { __pkFrame $__pkTag.Error $_ }
+        else { [Console]::Error.WriteLine((__pkErrorText $_)) }
+    } | Out-Default
+} else {
+    & $__pkRun *>&1 | ForEach-Object -Process $__pkEmit
+}
+$global:__pkFinished = $true
+'@
+# Runs the user's code; sets $__pkExitCode: 1 when an error ended it, N for `exit N`, else 0.
 function __pkInvoke {
     __pkLog 20 'child process calling scriptblock'
+    $global:__pkFinished = $false
+    $pipeline = [powershell]::Create([System.Management.Automation.RunspaceMode]::CurrentRunspace)
     try {
-        if ($__pkPlain) {
-            & $__pkRun 2>&1 | ForEach-Object {
-                if ($_ -isnot [System.Management.Automation.ErrorRecord]) { $_ }
-                elseif ($__pkWriter) { __pkFrame $__pkTag.Error $_ }
-                else { [Console]::Error.WriteLine((__pkErrorText $_)) }
-            } | Out-Default
-        } else {
-            & $__pkRun *>&1 | ForEach-Object -Process $__pkEmit
-        }
+        $null = $pipeline.AddScript($__pkUserPipeline).Invoke()
     } catch {
-        if ($__pkWriter -and -not $__pkErrorsToStderr) { __pkFrame $__pkTag.Error $_ } else { [Console]::Error.WriteLine((__pkErrorText $_)) }
+        # Invoke wraps what ended the pipeline; the user's own record is inside.
+        $inner = $_.Exception.InnerException
+        $record = if ($inner -is [System.Management.Automation.IContainsErrorRecord]) { $inner.ErrorRecord } else { $_ }
+        if ($__pkWriter -and -not $__pkErrorsToStderr) { __pkFrame $__pkTag.Error $record } else { [Console]::Error.WriteLine((__pkErrorText $record)) }
         __pkLog 20 'process exiting with exitcode 1'
         $script:__pkExitCode = 1
         return
+    } finally {
+        # Errors of the framing itself (the user's are merged into its output above), as pwsh would show them.
+        foreach ($e in $pipeline.Streams.Error) { [Console]::Error.WriteLine((__pkErrorText $e)) }
+        $pipeline.Dispose()
     }
-    __pkLog 20 'process exiting with exitcode 0'
-    $script:__pkExitCode = 0
+    $code = 0
+    if (-not $__pkFinished -and $global:LASTEXITCODE -is [int]) { $code = $global:LASTEXITCODE }
+    __pkLog 20 "process exiting with exitcode $code"
+    $script:__pkExitCode = $code
 }
 $__pkRun = { if ($__pkPayload.HasInput) { $__pkPayload.Input | & $__pkBlock @__pkArgs } else { & $__pkBlock @__pkArgs } }
 if ($env:PROCESSKIT_WARM_HOST) {
