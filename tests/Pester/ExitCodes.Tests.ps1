@@ -144,6 +144,22 @@ Describe 'Exit codes' {
             $stops.ExitCode | Should -Be 1
         }
 
+        It 'a break outside any loop ends the script with 0, not with a native command''s leftover exit code' {
+            $p = Start-ChildProcess { sh -c 'exit 7'; 'before'; 1..5 | ForEach-Object { if ($_ -eq 2) { break }; $_ }; 'never' }
+            Wait-ChildProcess $p -Timeout 120 -ErrorAction Stop
+            @(Receive-ChildProcess $p) | Should -Be @('before', 1)
+            $p.ExitCode | Should -Be 0
+        }
+
+        It 'an error that ends the child keeps its exception, as a catch block would see it' {
+            $p = Start-ChildProcess { $ErrorActionPreference = 'Stop'; 1 / 0 }
+            Wait-ChildProcess $p -Timeout 120 -ErrorAction Stop
+            $null = Receive-ChildProcess $p -ErrorVariable errs -ErrorAction SilentlyContinue
+            $p.ExitCode | Should -Be 1
+            $errs[0].Exception.Message | Should -Match 'divide by zero'
+            $errs[0].CategoryInfo.Reason | Should -Be 'RuntimeException'
+        }
+
         It "{ 'ok' } reports 0 and is Completed" {
             Get-ChildExitCode $ok | Should -Be 0
             "$($ok.State)" | Should -BeExactly 'Completed'

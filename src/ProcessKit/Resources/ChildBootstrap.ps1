@@ -89,17 +89,21 @@ function __pkPrepare([string]$text, [string]$recordsPath) {
 # runspace: a statement-terminating error (an unknown command, a .NET method that throws) is written and the script goes
 # on, as in pwsh -c; what ends a script - `throw`, -ErrorAction Stop, `exit N` - ends only that pipeline and comes back
 # here, as an exception or as the $LASTEXITCODE that `exit` sets. A try/catch around the user's code would instead turn
-# every statement-terminating error into the end of the script. The marker tells a finished script from an `exit`.
+# every statement-terminating error into the end of the script. The marker tells a finished script from an `exit`; the
+# one-pass loop takes a `break` or `continue` of the user's outside any loop of theirs (which ends the script, as in
+# pwsh -c), so that it too reaches the marker and a native command's leftover $LASTEXITCODE is not taken for an exit.
 $__pkUserPipeline = @'
-if ($__pkPlain) {
-    & $__pkRun 2>&1 | ForEach-Object {
-        if ($_ -isnot [System.Management.Automation.ErrorRecord]) { $_ }
-        elseif ($__pkWriter) { __pkFrame $__pkTag.Error $_ }
-        else { [Console]::Error.WriteLine((__pkErrorText $_)) }
-    } | Out-Default
-} else {
-    & $__pkRun *>&1 | ForEach-Object -Process $__pkEmit
-}
+do {
+    if ($__pkPlain) {
+        & $__pkRun 2>&1 | ForEach-Object {
+            if ($_ -isnot [System.Management.Automation.ErrorRecord]) { $_ }
+            elseif ($__pkWriter) { __pkFrame $__pkTag.Error $_ }
+            else { [Console]::Error.WriteLine((__pkErrorText $_)) }
+        } | Out-Default
+    } else {
+        & $__pkRun *>&1 | ForEach-Object -Process $__pkEmit
+    }
+} while ($false)
 $global:__pkFinished = $true
 '@
 # Runs the user's code; sets $__pkExitCode: 1 when an error ended it, N for `exit N`, else 0.
@@ -110,9 +114,9 @@ function __pkInvoke {
     try {
         $null = $pipeline.AddScript($__pkUserPipeline).Invoke()
     } catch {
-        # Invoke wraps what ended the pipeline; the user's own record is inside.
+        # Invoke wraps what ended the pipeline; the user's own record is inside, wrapped as a catch block would see it.
         $inner = $_.Exception.InnerException
-        $record = if ($inner -is [System.Management.Automation.IContainsErrorRecord]) { $inner.ErrorRecord } else { $_ }
+        $record = if ($inner -is [System.Management.Automation.IContainsErrorRecord]) { [System.Management.Automation.ErrorRecord]::new($inner.ErrorRecord, $inner) } else { $_ }
         if ($__pkWriter -and -not $__pkErrorsToStderr) { __pkFrame $__pkTag.Error $record } else { [Console]::Error.WriteLine((__pkErrorText $record)) }
         __pkLog 20 'process exiting with exitcode 1'
         $script:__pkExitCode = 1
