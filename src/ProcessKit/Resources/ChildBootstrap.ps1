@@ -137,6 +137,9 @@ if ($env:PROCESSKIT_WARM_HOST) {
     # line) and wait for the payload. Nothing of the dry run is left behind (variables, $Error, environment, name,
     # the Write-Progress relay) and nothing else is written before the payload arrives.
     __pkInitExit
+    # Loaded while the host is idle, so a warm child's first Write-Output or Set-Location does not import them (≈90 and
+    # ≈25 ms); a cold child imports them at their first cmdlet, as pwsh -c does (README, "Warm starts").
+    Import-Module Microsoft.PowerShell.Utility, Microsoft.PowerShell.Management
     $__pkWarmText = [System.Management.Automation.PSSerializer]::Serialize(@{
         Protocol = $__pkProtocol.Version; Script = '1; "x"; 2.5; [pscustomobject]@{ a = 1 }; Write-Warning w; Write-Information i'
         Args = @(); Using = @{}; HasInput = $false; Input = @(); Mode = $__pkProtocol.Modes.Records; ErrorRecords = $false; ErrorsToStderr = $false
@@ -148,8 +151,6 @@ if ($env:PROCESSKIT_WARM_HOST) {
     $__pkWriter = $null
     $__pkFailed = $false
     $__pkPayload = $__pkBlock = $__PKUsing = $__pkArgs = $null
-    # Cmdlets, not .NET calls, on purpose: they import Microsoft.PowerShell.Management and .Utility while the host is
-    # idle, so a warm child's first Set-Location or Write-Output finds them loaded.
     Remove-Item -LiteralPath env:PROCESSKIT_WARM_UP, function:global:Write-Progress -ErrorAction Ignore
     Remove-Variable __pkWarmText
     # The records channel, for real: a warm host is only ever taken by a child in records mode.
@@ -160,7 +161,7 @@ if ($env:PROCESSKIT_WARM_HOST) {
 }
 # The payload goes straight to __pkPrepare, in no variable: removing one with Remove-Variable would import
 # Microsoft.PowerShell.Utility (the first call of one of its cmdlets does), 70-100 ms of a cold child's start that its
-# user's code may never need. A warm host's dry run above loads that module on purpose.
+# user's code may never need. A warm host imports it above, on purpose.
 __pkPrepare ([System.IO.StreamReader]::new([Console]::OpenStandardInput(), [System.Text.UTF8Encoding]::new($false)).ReadToEnd())
 __pkInvoke
 __pkExit $__pkExitCode
