@@ -139,7 +139,7 @@ if ($env:PROCESSKIT_WARM_HOST) {
     __pkInitExit
     # Loaded while the host is idle, so a warm child's first Write-Output or Set-Location does not import them (≈90 and
     # ≈25 ms); a cold child imports them at their first cmdlet, as pwsh -c does (README, "Warm starts").
-    Import-Module Microsoft.PowerShell.Utility, Microsoft.PowerShell.Management
+    Import-Module Microsoft.PowerShell.Utility, Microsoft.PowerShell.Management -ErrorAction Ignore   # a host without them stays usable
     $__pkWarmText = [System.Management.Automation.PSSerializer]::Serialize(@{
         Protocol = $__pkProtocol.Version; Script = '1; "x"; 2.5; [pscustomobject]@{ a = 1 }; Write-Warning w; Write-Information i'
         Args = @(); Using = @{}; HasInput = $false; Input = @(); Mode = $__pkProtocol.Modes.Records; ErrorRecords = $false; ErrorsToStderr = $false
