@@ -121,6 +121,33 @@ Describe 'Invoke-ChildProcessPool: failures' {
         $errs[0].TargetObject | Should -Be '/nonexistent-pk'
     }
 
+    It 'a statement-terminating error is written and the item goes on, as in ForEach-Object -Parallel; a throw still ends only its item' {
+        $r = 1..3 | Invoke-ChildProcessPool {
+            $x = $_
+            nosuch-pk-command
+            "after $x"
+            [int]::Parse('not a number')
+            try { nosuch-pk-other } catch { "caught $_".Substring(0, 8) }
+            if ($x -eq 2) { throw "thrown $x" }
+            "end $x"
+        } -ThrottleLimit 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r | Should -Be @('after 1', 'caught T', 'end 1', 'after 2', 'caught T', 'after 3', 'caught T', 'end 3')
+        @($errs | Where-Object FullyQualifiedErrorId -like 'CommandNotFoundException*').Count | Should -Be 3
+        @($errs | Where-Object { "$_" -match 'not a number' }).Count | Should -Be 3
+        @($errs | Where-Object { "$_" -eq 'thrown 2' }).Count | Should -Be 1
+    }
+
+    It 'a break or continue outside any loop of the item ends that item only (as in ForEach-Object -Parallel), never the batch' {
+        $r = 1..5 | Invoke-ChildProcessPool {
+            "a $_"
+            if ($_ -eq 2) { break }
+            if ($_ -eq 4) { continue }
+            foreach ($i in 1..3) { if ($i -eq 2) { break } }   # the item's own loop keeps its break
+            "end $_"
+        } -ThrottleLimit 1 -BatchSize 5 -TimeoutSeconds 120
+        $r | Should -Be @('a 1', 'end 1', 'a 2', 'a 3', 'end 3', 'a 4', 'a 5', 'end 5')
+    }
+
     It 'a worker that exits with 7 and one killed with SIGKILL are reported with their codes; the rest complete' {
         $r = 1..8 | Invoke-ChildProcessPool {
             if ($_ -eq 2) { [Environment]::Exit(7) }

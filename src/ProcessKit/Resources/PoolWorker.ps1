@@ -53,8 +53,19 @@ if ($__pkStartFrame.Value.Init) {
 __pkDone 0 $__pkFailed
 if ($__pkFailed) { exit 1 }
 $ExecutionContext.SessionState.PSVariable.Remove('__pkStartFrame')
-# The item is $_ and the first argument (Python's f(x, *args)); a terminating error ends only this item.
-$__pkWrap = { param($__pkItem) $_ = $__pkItem; try { & $__pkBlock $__pkItem @__pkArgs } catch { $_ } }
+# The item is $_ and the first argument (Python's f(x, *args)); a terminating error (throw, -ErrorAction Stop) ends only
+# this item, caught by the wrapper's try. That try would also make every statement-terminating error of the item (an
+# unknown command, a .NET method that throws, 1/0) end it, where pwsh -c, Start-Job, ForEach-Object -Parallel and a
+# scriptblock child write the error and go on with the next statement: the engine decides by its ExecutionContext's
+# PropagateExceptionsToEnclosingStatementBlock, which a try sets (and restores after). The wrapper clears it for the
+# item, so the item's own try and trap still work and the rest behaves as at top level; a nested pipeline would do the
+# same for ≈0.5 ms per item, this costs ≈7 µs. Where a PowerShell has no such member, an item ends at its first such
+# error, as before. The one-pass loop takes a break or continue outside any loop of the item's: it ends the item, as
+# in ForEach-Object -Parallel, not the worker's own loop over the batch.
+$__pkCtx = [System.Management.Automation.EngineIntrinsics].GetField('_context', [System.Reflection.BindingFlags]'Instance,NonPublic')?.GetValue($ExecutionContext)
+$__pkPropagate = ${__pkCtx}?.GetType().GetProperty('PropagateExceptionsToEnclosingStatementBlock', [System.Reflection.BindingFlags]'Instance,NonPublic,Public')
+if ($__pkPropagate.PropertyType -ne [bool] -or -not $__pkPropagate.CanWrite) { $__pkPropagate = $null }
+$__pkWrap = { param($__pkItem) $_ = $__pkItem; try { if ($__pkPropagate) { $__pkPropagate.SetValue($__pkCtx, $false) }; do { & $__pkBlock $__pkItem @__pkArgs } while ($false) } catch { $_ } }
 while ($true) {
     $__pkRequest = __pkRead
     if ($__pkRequest.Tag -eq $__pkTag.Exit) { break }
