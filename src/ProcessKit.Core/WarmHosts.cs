@@ -206,28 +206,92 @@ namespace ProcessKit
         }
 
         /// <summary>A ready host that runs what <paramref name="request"/> would run, removed from the idle list, or
-        /// null (start cold). Remembers the request as the template of the hosts to come: the first call activates the pool.</summary>
+        /// null (start cold). Remembers the request as the template of the hosts to come: the first call activates the pool.
+        /// A host whose start-up variables no longer match the session's own (the session set TZ, say) can never be
+        /// taken again: it is ended here, and the refill that follows every start spawns one with today's.</summary>
         internal WarmHost? Take(SpawnRequest request)
         {
-            lock (_sync)
+            var stale = new List<WarmHost>();
+            try
             {
-                if (_closed)
+                lock (_sync)
                 {
+                    if (_closed)
+                    {
+                        return null;
+                    }
+                    // Only what a host needs: the request itself holds the child's payload.
+                    _template = new SpawnRequest(request.FileName, request.Arguments, request.WorkingDirectory) { CaptureRecords = request.CaptureRecords };
+                    IReadOnlyDictionary<string, string>? target = null;
+                    IReadOnlyDictionary<string, string>? session = null;
+                    for (int i = 0; i < _idle.Count; i++)
+                    {
+                        var h = _idle[i];
+                        if (!SameProgram(h.Request, request))
+                        {
+                            continue;
+                        }
+                        if (h.IsReady && SameStartupEnvironment(h.Environment, target ??= TargetEnvironment(request)))
+                        {
+                            _idle.RemoveAt(i);
+                            return h;
+                        }
+                        // Ready or still starting: one spawned before the session's change is of no use after it.
+                        if (!h.HasExited && !SameStartupEnvironment(h.Environment, session ??= ChildEnvironment.Build(System.Environment.GetEnvironmentVariables(), null, null)))
+                        {
+                            stale.Add(h);
+                            _idle.RemoveAt(i--);
+                        }
+                    }
                     return null;
                 }
-                // Only what a host needs: the request itself holds the child's payload.
-                _template = new SpawnRequest(request.FileName, request.Arguments, request.WorkingDirectory) { CaptureRecords = request.CaptureRecords };
-                for (int i = 0; i < _idle.Count; i++)
-                {
-                    var h = _idle[i];
-                    if (h.IsReady && SameProgram(h.Request, request))
-                    {
-                        _idle.RemoveAt(i);
-                        return h;
-                    }
-                }
-                return null;
             }
+            finally
+            {
+                foreach (var h in stale)
+                {
+                    ProcessLog.Debug($"warm host (pid {h.Handle?.Id}) ended: the session changed a variable pwsh reads only as it starts");
+                    Discard(h);
+                }
+            }
+        }
+
+        /// <summary>Variables that pwsh or .NET read once, while the process starts, into state that setting the
+        /// variable later does not change: the time zone (TZ), the culture (LANG, LC_*), HOME (~ and $HOME),
+        /// NO_COLOR and TERM ($PSStyle.OutputRendering), the runtime's and the loader's settings (DOTNET_*,
+        /// COMPlus_*, LD_*, GLIBC_*, MALLOC_*), pwsh's own (POWERSHELL_*, PSModulePath, XDG_* directories). A host spawned with
+        /// other values than the child would get is not what a cold start would make, so such a child starts cold.
+        /// PATH is not among them: the one thing pwsh does with it at start (put $PSHOME first) the child redoes when
+        /// its PATH changes (ChildRecords.ps1, __pkApplyStart).</summary>
+        private static readonly string[] StartupVariables = { "TZ", "HOME", "LANG", "LANGUAGE", "NO_COLOR", "TERM", "PSModulePath" };
+
+        private static readonly string[] StartupPrefixes = { "LC_", "DOTNET_", "COMPlus_", "CORECLR_", "LD_", "GLIBC_", "MALLOC_", "POWERSHELL_", "XDG_" };
+
+        private static IReadOnlyDictionary<string, string> TargetEnvironment(SpawnRequest request) =>
+            request.Environment as IReadOnlyDictionary<string, string>
+            ?? (request.Environment is null ? ChildEnvironment.Build(System.Environment.GetEnvironmentVariables(), null, null) : new Dictionary<string, string>(request.Environment));
+
+        internal static bool IsStartupVariable(string name) =>
+            Array.IndexOf(StartupVariables, name) >= 0 || StartupPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
+
+        /// <summary>True when every start-up variable (<see cref="IsStartupVariable"/>) is the same, or absent from both.</summary>
+        internal static bool SameStartupEnvironment(IReadOnlyDictionary<string, string> spawned, IReadOnlyDictionary<string, string> target)
+        {
+            foreach (var kv in target)
+            {
+                if (IsStartupVariable(kv.Key) && (!spawned.TryGetValue(kv.Key, out string? old) || old != kv.Value))
+                {
+                    return false;
+                }
+            }
+            foreach (var key in spawned.Keys)
+            {
+                if (IsStartupVariable(key) && !target.ContainsKey(key))
+                {
+                    return false;
+                }
+            }
+            return true;
         }
 
         private static bool SameProgram(SpawnRequest a, SpawnRequest b) =>

@@ -234,6 +234,25 @@ Describe 'Pools kept across calls' {
         $ev.Count | Should -Be 0
     }
 
+    It 'a worker that died while idle, between two calls (SIGKILL, or Stop-ChildProcess), is replaced: no item fails for it' {
+        $pool = New-ChildProcessPool -ThrottleLimit 1
+        $null = 1 | Invoke-ChildProcessPool { $_ } -Pool $pool
+        $first = $pool.Workers[0].Child
+        $first.Id | Register-ExtraPid
+        $null = & kill -9 $first.Id
+        $first | Wait-ChildProcess -Timeout 60 | Out-Null
+        $r = 1..3 | Invoke-ChildProcessPool { "ok $_" } -Pool $pool -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r | Should -Be @('ok 1', 'ok 2', 'ok 3')
+        $ev.Count | Should -Be 0
+
+        $second = $pool.Workers[0].Child
+        $second.Id | Should -Not -Be $first.Id
+        $second | Stop-ChildProcess
+        $r = 4..5 | Invoke-ChildProcessPool { "ok $_" } -Pool $pool -ErrorVariable ev -ErrorAction SilentlyContinue
+        $r | Should -Be @('ok 4', 'ok 5')
+        $ev.Count | Should -Be 0
+    }
+
     It 'a worker killed while it starts is replaced; the run completes' {
         $file = Join-Path $TestDrive 'starting'
         $pool = New-ChildProcessPool -ThrottleLimit 1 -InitializationScript { if (-not (Test-Path $using:file)) { Set-Content $using:file $PID; Start-Sleep 300 } }

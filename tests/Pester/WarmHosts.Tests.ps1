@@ -85,6 +85,45 @@ Describe 'Warm hosts' {
         }
     }
 
+    It 'a child whose variables that pwsh reads only as it starts (TZ, LANG, HOME, NO_COLOR) differ from the host''s starts cold; a changed PATH still starts warm, with $PSHOME first as pwsh puts it' {
+        $probe = { [pscustomobject]@{ Zone = Get-Date -Format zzz; Culture = [cultureinfo]::CurrentCulture.Name; Tilde = (Resolve-Path ~).Path; Rendering = "$($PSStyle.OutputRendering)"; Path = $env:PATH } }
+        Wait-WarmHost
+        $hostIds = (Get-ChildProcessOption).IdleWarmHostIds
+        $cold = Start-ChildProcess $probe -Environment @{ TZ = 'Asia/Tokyo'; LC_ALL = 'de_DE.UTF-8'; HOME = "$TestDrive"; NO_COLOR = '1' }
+        Test-StartedWarm $cold.Id | Should -BeFalse
+        $r = $cold | Receive-ChildProcess -Wait
+        $r.Zone | Should -Be '+09:00'
+        $r.Culture | Should -Be 'de-DE'
+        $r.Tilde | Should -Be "$TestDrive"
+        $r.Rendering | Should -Be 'PlainText'
+        # The session's own variables did not change: its idle host is still there for the next child.
+        (Get-ChildProcessOption).IdleWarmHostIds | Should -Be $hostIds
+
+        $warm = Start-ChildProcess $probe -Environment @{ PATH = '/pk-nowhere' }
+        Test-StartedWarm $warm.Id | Should -BeTrue
+        ($warm | Receive-ChildProcess -Wait).Path | Should -Be "$PSHOME$([IO.Path]::PathSeparator)/pk-nowhere"
+
+        # The session sets TZ itself: its idle host can never serve it again, so it is replaced by one that can.
+        Wait-WarmHost
+        $stale = (Get-ChildProcessOption).IdleWarmHostIds
+        $env:TZ = 'Asia/Tokyo'
+        try {
+            $c = Start-ChildProcess $probe
+            Test-StartedWarm $c.Id | Should -BeFalse
+            ($c | Receive-ChildProcess -Wait).Zone | Should -Be '+09:00'
+            Wait-Until -Timeout 60 { -not (Test-PidAlive -Id $stale[0]) } | Should -BeTrue
+            Wait-WarmHost
+            $c = Start-ChildProcess $probe
+            Test-StartedWarm $c.Id | Should -BeTrue
+            ($c | Receive-ChildProcess -Wait).Zone | Should -Be '+09:00'
+        } finally {
+            Remove-Item env:TZ
+            # The host refilled while TZ was set is stale now: the tests that follow get fresh ones.
+            Set-ChildProcessOption -WarmHostCount 0
+            Set-ChildProcessOption -WarmHostCount 1
+        }
+    }
+
     It 'a warm child leads its own process group, and its own children get its name' {
         Wait-WarmHost
         $c = Start-ChildProcess { [pscustomobject]@{ Group = (Get-Content /proc/self/stat -Raw).Split(')')[1].Trim().Split(' ')[2]; Grandchild = (& /bin/sh -c 'echo $PROCESSKIT_NAME') } } -Name (New-TestName 'grp')

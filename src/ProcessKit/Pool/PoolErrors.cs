@@ -64,13 +64,13 @@ namespace ProcessKit.Pool
         {
             int? code = worker.Child.ExitCode;
             string how = code is int c ? (c < 0 ? $"was ended by signal {-c} (exit code {c})" : $"exited with exit code {c}") : "was reaped by another process (exit code unknown)";
-            var e = new PoolWorkerDiedException($"The pool worker {worker.Name} (pid {worker.Id}) {how} while it ran this item; a new worker takes its place.", code);
+            var e = new PoolWorkerDiedException($"The pool worker {worker.Name} (pid {worker.Id}) {how} while it ran this item, so nothing the item wrote came back (a worker sends an item's output when the item ends); a new worker takes its place. To end an item early, use return or throw, not exit.", code);
             return new ErrorRecord(e, WorkerDiedId, ErrorCategory.OperationStopped, item);
         }
 
         public static ErrorRecord ItemTimeout(object? item, TimeSpan timeout, PoolWorker worker)
         {
-            var e = new PoolItemTimeoutException($"The item ran longer than {timeout.TotalSeconds:0.###} s (-TimeoutSeconds); its worker {worker.Name} (pid {worker.Id}) was stopped and replaced.");
+            var e = new PoolItemTimeoutException($"The item ran longer than {timeout.TotalSeconds:0.###} s (-TimeoutSeconds); its worker {worker.Name} (pid {worker.Id}) was stopped and replaced, so nothing the item wrote came back.");
             return new ErrorRecord(e, ItemTimeoutId, ErrorCategory.OperationTimeout, item);
         }
 

@@ -130,6 +130,12 @@ namespace ProcessKit.Pool
 
         private void Pump(bool block)
         {
+            // Events first: a worker that died while idle (killed, or stopped with Get-ChildProcess | Stop-ChildProcess
+            // between two calls) is forgotten and replaced before it could be given a batch it never runs.
+            while (_pool.Events.TryTake(out PoolEvent early))
+            {
+                Handle(early);
+            }
             Dispatch();
             bool got = block
                 ? TakeEvent(out PoolEvent ev)
@@ -196,7 +202,8 @@ namespace ProcessKit.Pool
             {
                 return; // more input is coming fast: let it form a batch (workers were started above)
             }
-            foreach (var worker in _pool.Workers.Where(w => w.State == PoolWorkerState.Idle))
+            // A worker whose exit is not handled yet gets nothing: its exit event forgets it, and a new one is started.
+            foreach (var worker in _pool.Workers.Where(w => w.State == PoolWorkerState.Idle && w.Child.IsAlive).ToList())
             {
                 if (_pending.Count == 0)
                 {

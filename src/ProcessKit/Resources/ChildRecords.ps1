@@ -25,6 +25,11 @@ function __pkApplyStart($start) {
             $value = $start.Environment[$key]
             [System.Environment]::SetEnvironmentVariable($key, $(if ($null -eq $value) { [NullString]::Value } else { $value }))
         }
+        # What pwsh does with PATH as it starts, redone for the PATH this child now has: $PSHOME first, unless it is.
+        if ($start.Environment.Contains('PATH')) {
+            $prefix = $PSHOME + [System.IO.Path]::PathSeparator
+            if (-not "$env:PATH".StartsWith($prefix, [System.StringComparison]::Ordinal)) { $env:PATH = $prefix + $env:PATH }
+        }
     }
     if ($start.Name) { $env:PROCESSKIT_NAME = $start.Name }
     if ($start.Location) { Set-Location -LiteralPath $start.Location }
