@@ -26,9 +26,10 @@ namespace ProcessKit
         /// anyone reads back through a pipeline, small enough that a runaway <c>yes</c> cannot fill the disk.</summary>
         public const long DefaultMaxDiskBytes = 1024L * 1024 * 1024;
 
-        /// <summary>A text line longer than this (1 Mi characters, 2 MiB) is handed over in pieces, so one endless
-        /// line without a newline cannot grow the line being assembled without limit. Records are never cut.</summary>
-        public const int DefaultMaxLineChars = 1024 * 1024;
+        /// <summary>A text line longer than this (4 Mi characters, 8 MiB) is handed over in pieces, so one endless
+        /// line without a newline cannot grow the line being assembled without limit. Records are never cut. Half the
+        /// memory bound: a long JSON document or base64 blob on one line (a few MB) still comes back as one string.</summary>
+        public const int DefaultMaxLineChars = 4 * 1024 * 1024;
 
         /// <summary>A consuming read hands over about this much (memory cost) at a time, so a reader holds at most this
         /// much besides what its pipeline keeps.</summary>

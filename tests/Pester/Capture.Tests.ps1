@@ -123,6 +123,16 @@ Describe 'Capture: a line without newline' {
         New-Item -ItemType File -Path $go | Out-Null
         @(Receive-ChildProcess $p -Wait) | Should -Be @() -Because 'only the newline followed: no spurious empty line'
     }
+
+    It 'a 3,000,000-character line comes back as one string; a 10,000,000-character one in pieces of 4,194,304' {
+        $p = Start-ChildProcess -FilePath sh -ArgumentList '-c', "head -c 3000000 /dev/zero | tr '\0' x; echo; head -c 10000000 /dev/zero | tr '\0' y; echo"
+        $lines = @(Receive-ChildProcess $p -Wait)
+        $lines.Count | Should -Be 4
+        $lines[0].Length | Should -Be 3000000
+        $lines[0].Trim('x') | Should -BeNullOrEmpty
+        @($lines[1..3] | ForEach-Object Length) | Should -Be @(4194304, 4194304, 1611392)
+        ($lines[1..3] -join '').Trim('y') | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'Receive-ChildProcess -Wait streams' {
