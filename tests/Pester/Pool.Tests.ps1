@@ -32,6 +32,19 @@ Describe 'Invoke-ChildProcessPool: results' {
         $r | Should -Be @(3, 1, 2)
     }
 
+    It 'an item that writes many records (framed through one pipeline) keeps their order, their streams and an array output as one object' {
+        $r = 1, 2 | Invoke-ChildProcessPool { 1..3000 | ForEach-Object { "$_-$x" }; , @($_, 'pair'); Write-Warning "w$_"; 'last' } -ThrottleLimit 1 -BatchSize 2 -WarningVariable wv 3>$null
+        $one = @(1..3000 | ForEach-Object { "$_-" })
+        $r.Count | Should -Be (2 * 3002)
+        $r[0..2999] | Should -Be $one
+        $r[3000] | Should -Be @(1, 'pair')
+        $r[3001] | Should -Be 'last'
+        $r[3002..6001] | Should -Be $one
+        $r[6002].Count | Should -Be 2
+        $r[6003] | Should -Be 'last'
+        @($wv | ForEach-Object { "$_" }) | Should -Be @('w1', 'w2')
+    }
+
     It 'an item that is an array stays one item' {
         $r = @(, @(1, 2, 3)) | Invoke-ChildProcessPool { $_.Count } -ThrottleLimit 1
         $r | Should -Be 3
