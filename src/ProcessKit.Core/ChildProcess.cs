@@ -100,7 +100,27 @@ namespace ProcessKit
         /// but does nothing until continued (SIGCONT; Stop-ChildProcess sends one after SIGTERM).</summary>
         public bool IsSuspended
         {
-            get { lock (_sync) { return _suspended; } }
+            get
+            {
+                bool recorded;
+                ChildState state;
+                lock (_sync)
+                {
+                    recorded = _suspended;
+                    state = _state;
+                }
+                // A stop or continue the loop's once-a-second sweep has not recorded yet is seen here at once, and
+                // recorded (and logged) now; the sweep that takes the notification later finds nothing to change.
+                if (state == ChildState.Running && Owner.Platform is IJobControlPeek peek && peek.PeekSuspended(Handle, out int signal) is bool now)
+                {
+                    if (now != recorded)
+                    {
+                        ((IChildObserver)this).OnSuspended(now, signal);
+                    }
+                    return now;
+                }
+                return recorded;
+            }
         }
 
         /// <summary>Captured stdout (or object frames of a scriptblock child).</summary>

@@ -45,6 +45,16 @@ namespace ProcessKit
     /// <summary>The OS work of the lifecycle and nothing else: spawn, watch, signal a group, list live groups, and the
     /// lifeline the core arms for daemons. The rules (when to signal, how long to wait, which children end with a
     /// session) live in <see cref="ChildSupervisor"/>, which is tested against a fake implementation of this.</summary>
+    /// <summary>A platform that can tell, at once and without consuming the notification, whether a child is stopped by
+    /// job control now (Unix: waitid with WNOWAIT); the event loop's sweep, which records and logs it, runs only once
+    /// a second.</summary>
+    internal interface IJobControlPeek
+    {
+        /// <summary>True: stopped (by <paramref name="signal"/>); false: continued; null: nothing new to tell (or the
+        /// child is gone).</summary>
+        bool? PeekSuspended(IChildHandle child, out int signal);
+    }
+
     internal interface IProcessPlatform
     {
         /// <summary>Starts the child described by <paramref name="request"/>; it runs, but its exit is not reported and its

@@ -23,6 +23,18 @@ Describe 'A child stopped by job control' {
         Test-ChildProcess $c | Should -BeTrue
     }
 
+    It 'is reported suspended as soon as the kernel has it stopped, and not once it runs again (not a second later)' {
+        $c = Start-ChildProcess -FilePath sleep -ArgumentList 300
+        foreach ($round in 1..3) {
+            Send-Signal -Id $c.Id -Signal STOP
+            Wait-Until -Timeout 30 { (Get-PidStat -Id $c.Id).State -eq 'T' } | Should -BeTrue
+            $c.IsSuspended | Should -BeTrue -Because "the child is stopped now (round $round)"
+            Send-Signal -Id $c.Id -Signal CONT
+            Wait-Until -Timeout 30 { (Get-PidStat -Id $c.Id).State -ne 'T' } | Should -BeTrue
+            $c.IsSuspended | Should -BeFalse -Because "the child runs again (round $round)"
+        }
+    }
+
     It 'a suspended child is still ended by Stop-ChildProcess with -15, and the log says it was stopped' {
         Enable-ChildProcessLog -Level Info -Path (Join-Path $TestDrive 'jc.log')
         try {

@@ -69,7 +69,7 @@ namespace ProcessKit.Unix
     /// <summary>Linux and macOS: posix_spawn into a new process group, one event-loop thread that reads output and reaps
     /// with waitpid, kill(-pgid) for signals, and a lifeline guardian for daemons.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    internal sealed unsafe class UnixPlatform : IProcessPlatform, IWarmHostPlatform
+    internal sealed unsafe class UnixPlatform : IProcessPlatform, IWarmHostPlatform, IJobControlPeek
     {
         /// <summary>How long the process-exit hand-off waits for the loop thread (it only spawns a few shells).</summary>
         private static readonly TimeSpan HandOffWait = TimeSpan.FromSeconds(2);
@@ -191,6 +191,31 @@ namespace ProcessKit.Unix
         }
 
         public void Release(IChildHandle handle) => _loop.Release((UnixChild)handle);
+
+        public bool? PeekSuspended(IChildHandle child, out int signal)
+        {
+            signal = 0;
+            if (child is not UnixChild c)
+            {
+                return null;
+            }
+            byte* info = stackalloc byte[LibC.SiginfoSize];
+            new Span<byte>(info, LibC.SiginfoSize).Clear();
+            lock (c.ReapGate) // not reaped: the pid is still this child's
+            {
+                if (c.Reaped || LibC.waitid(LibC.P_PID, c.Id, info, LibC.WSTOPPED | LibC.WCONTINUED | LibC.WNOHANG | LibC.WNOWAIT) != 0)
+                {
+                    return null;
+                }
+            }
+            if (*(int*)(info + LibC.SiginfoPidOffset) == 0)
+            {
+                return null;
+            }
+            int code = *(int*)(info + LibC.SiginfoCodeOffset);
+            signal = *(int*)(info + LibC.SiginfoStatusOffset);
+            return code == LibC.CLD_STOPPED ? true : code == LibC.CLD_CONTINUED ? false : null;
+        }
 
         public bool Signal(IChildHandle child, ChildSignal signal)
         {
