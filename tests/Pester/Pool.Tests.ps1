@@ -45,6 +45,19 @@ Describe 'Invoke-ChildProcessPool: results' {
         @($wv | ForEach-Object { "$_" }) | Should -Be @('w1', 'w2')
     }
 
+    It 'what items write to the console ([Console]::Out/Error, $host.UI) reaches the host as Write-Host text does; nothing piles up in the worker' {
+        $pool = New-ChildProcessPool -ThrottleLimit 1
+        $all = 1..3 | Invoke-ChildProcessPool { [Console]::WriteLine("out $_"); [Console]::Error.WriteLine("err $_"); $host.UI.WriteLine("ui $_"); $_ } -Pool $pool 6>&1
+        $results = @($all | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] })
+        $shown = @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] })
+        $results | Should -Be @(1, 2, 3)
+        $shown | ForEach-Object { $_.Tags | Should -Contain 'PSHOST' }
+        $text = @($shown | ForEach-Object { "$($_.MessageData)" })
+        foreach ($i in 1..3) { $text | Should -Contain "out $i"; $text | Should -Contain "err $i"; $text | Should -Contain "ui $i" }
+        $text.Count | Should -Be 9
+        @(Receive-ChildProcess $pool.Workers[0].Child 2>&1) | Should -BeNullOrEmpty -Because 'the worker keeps none of it'
+    }
+
     It 'an item that is an array stays one item' {
         $r = @(, @(1, 2, 3)) | Invoke-ChildProcessPool { $_.Count } -ThrottleLimit 1
         $r | Should -Be 3

@@ -147,9 +147,39 @@ namespace ProcessKit.Pool
             }
             CheckTimeouts();
             Dispatch();
+            RelayConsole();
             WriteReady();
             WriteProgress();
         }
+
+        /// <summary>What items write past PowerShell's streams — [Console]::Out and ::Error, $host.UI.WriteLine — lands in
+        /// the workers' stdout and stderr. It goes to the host as it comes, as Write-Host's text does (tagged PSHOST), so
+        /// it shows as ForEach-Object -Parallel shows it, and a long-lived worker's buffers do not fill with text nobody
+        /// reads. A line still being written waits for its end.</summary>
+        private void RelayConsole()
+        {
+            foreach (var w in _pool.Workers)
+            {
+                foreach (var buffer in new[] { w.Child.StandardOutput, w.Child.StandardError })
+                {
+                    while (true)
+                    {
+                        var lines = buffer.Take(OutputBuffer.ReadChunkBytes, includePartial: false, out _, out _);
+                        if (lines.Count == 0)
+                        {
+                            break;
+                        }
+                        foreach (string line in lines)
+                        {
+                            _cmdlet.WriteInformation(new HostInformationMessage { Message = line }, HostTags);
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>The tag Write-Host gives its records: the host shows them whatever $InformationPreference says.</summary>
+        private static readonly string[] HostTags = { "PSHOST" };
 
         private bool TakeEvent(out PoolEvent ev)
         {
