@@ -209,13 +209,15 @@ namespace ProcessKit
                         EndLine();
                         continue;
                     }
-                    _partial ??= new StringBuilder();
-                    _partial.Append(c);
-                    if (!KeepLongLinesWhole && _partial.Length >= _maxLineChars && !char.IsHighSurrogate(c))
+                    if (!KeepLongLinesWhole && _partial != null && _partial.Length >= _maxLineChars && !char.IsLowSurrogate(c))
                     {
                         // A text line longer than the limit: hand it over in pieces (never between a surrogate pair).
+                        // Cut when a character beyond the limit arrives, not when the limit is reached: a line of
+                        // exactly the limit is then ended by its own newline, with no empty line after it.
                         AddLine(TakePartialText());
                     }
+                    _partial ??= new StringBuilder();
+                    _partial.Append(c);
                 }
                 spill = _pendingSpill != null && _pendingSpill.Count > 0;
                 changed = Changed();

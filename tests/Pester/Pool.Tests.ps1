@@ -163,6 +163,20 @@ Describe 'Invoke-ChildProcessPool: failures' {
         @($errs | Where-Object { "$_" -eq 'thrown 2' }).Count | Should -Be 1
     }
 
+    It 'an -InitializationScript with Set-StrictMode -Version Latest and $ErrorActionPreference = ''Stop'' holds for the items and does not break the workers' {
+        $r = 1..12 | Invoke-ChildProcessPool -ThrottleLimit 2 -BatchSize 3 -InitializationScript { Set-StrictMode -Version Latest; $ErrorActionPreference = 'Stop' } {
+            if ($_ -eq 3) { Write-Warning "w$_" }
+            if ($_ -eq 5) { 1..20 }
+            if ($_ -eq 7) { Write-Error "e$_"; 'not after a Stop error' }
+            if ($_ -eq 9) { $undefined.Property }
+            $_ * 2
+        } -ErrorVariable errs -ErrorAction SilentlyContinue 3>$null
+        $r | Should -Be (@(2, 4, 6, 8) + @(1..20) + @(10, 12, 16, 20, 22, 24))
+        $errs.Count | Should -Be 2
+        @($errs | Where-Object FullyQualifiedErrorId -like 'ChildProcessPoolWorkerDied*') | Should -BeNullOrEmpty
+        ($errs | Where-Object TargetObject -eq 9).FullyQualifiedErrorId | Should -BeLike 'VariableIsUndefined*'
+    }
+
     It 'a break or continue outside any loop of the item ends that item only (as in ForEach-Object -Parallel), never the batch' {
         $r = 1..5 | Invoke-ChildProcessPool {
             "a $_"

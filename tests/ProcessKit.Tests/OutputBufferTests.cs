@@ -133,6 +133,30 @@ namespace ProcessKit.Tests
             Assert.Equal(0, dropped);
         }
 
+        [Theory]
+        [InlineData("\n")]
+        [InlineData("\r\n")]
+        public void ALineOfExactlyTheLimitIsOneLineWithNoEmptyLineAfterIt(string newline)
+        {
+            var b = new OutputBuffer(maxLineChars: 10);
+            Feed(b, Encoding.UTF8.GetBytes(new string('x', 10) + newline + new string('y', 20) + newline + "z" + newline), 3);
+            b.Complete();
+            var lines = b.Read(false, out _);
+            Assert.Equal(new[] { new string('x', 10), new string('y', 10), new string('y', 10), "z" }, lines);
+        }
+
+        [Fact]
+        public void ACutNeverFallsBetweenASurrogatePair()
+        {
+            var b = new OutputBuffer(maxLineChars: 10);
+            string text = new string('x', 9) + "\U0001F600" + "abc"; // the pair would straddle the limit
+            Feed(b, Encoding.UTF8.GetBytes(text + "\n"), 1);
+            b.Complete();
+            var lines = b.Read(false, out _);
+            Assert.Equal(text, string.Concat(lines));
+            Assert.All(lines, l => Assert.False(char.IsHighSurrogate(l[^1])));
+        }
+
         [Fact]
         public void KeptReadsSeeSpilledLinesAndLeaveThem()
         {

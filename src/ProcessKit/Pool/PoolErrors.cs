@@ -64,7 +64,7 @@ namespace ProcessKit.Pool
         {
             int? code = worker.Child.ExitCode;
             string how = code is int c ? (c < 0 ? $"was ended by signal {-c} (exit code {c})" : $"exited with exit code {c}") : "was reaped by another process (exit code unknown)";
-            var e = new PoolWorkerDiedException($"The pool worker {worker.Name} (pid {worker.Id}) {how} while it ran this item, so nothing the item wrote came back (a worker sends an item's output when the item ends); a new worker takes its place. To end an item early, use return or throw, not exit.", code);
+            var e = new PoolWorkerDiedException($"The pool worker {worker.Name} (pid {worker.Id}) {how} while it ran this item, so nothing the item wrote came back (a worker sends an item's output when the item ends); a new worker takes its place. An exit in an item, or a break or continue to a label the item does not have, ends its worker: to end an item early, use return or throw.", code);
             return new ErrorRecord(e, WorkerDiedId, ErrorCategory.OperationStopped, item);
         }
 

@@ -74,7 +74,9 @@ while ($true) {
     if ($__pkRequest.Tag -eq $__pkTag.Exit) { break }
     if ($__pkRequest.Tag -ne $__pkTag.Request) { continue } # a frame of a later revision: ignored, by the protocol's rule
     $__pkJob = $__pkRequest.Value
-    if ($__pkJob.Script) {
+    # Indexed, not .Script: an -InitializationScript runs dot-sourced, so its Set-StrictMode (and its
+    # $ErrorActionPreference) hold for this loop too, and under strict mode a missing key read as a property throws.
+    if ($__pkJob['Script']) {
         $__pkBlock = [scriptblock]::Create($__pkJob.Script)
         $__PKUsing = $__pkJob.Using
         $__pkArgs = @($__pkJob.Args)
