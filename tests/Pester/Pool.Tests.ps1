@@ -48,6 +48,9 @@ Describe 'Invoke-ChildProcessPool: results' {
     It 'what items write to the console ([Console]::Out/Error, $host.UI) reaches the host as Write-Host text does; nothing piles up in the worker' {
         $pool = New-ChildProcessPool -ThrottleLimit 1
         $all = 1..3 | Invoke-ChildProcessPool { [Console]::WriteLine("out $_"); [Console]::Error.WriteLine("err $_"); $host.UI.WriteLine("ui $_"); $_ } -Pool $pool 6>&1
+        # The last item's console lines travel on other pipes than its results and may be read just after the run
+        # ended: then the next run of the pool relays them first.
+        $all = @($all) + @(1 | Invoke-ChildProcessPool { $null = $_ } -Pool $pool 6>&1)
         $results = @($all | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] })
         $shown = @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] })
         $results | Should -Be @(1, 2, 3)
@@ -56,6 +59,13 @@ Describe 'Invoke-ChildProcessPool: results' {
         foreach ($i in 1..3) { $text | Should -Contain "out $i"; $text | Should -Contain "err $i"; $text | Should -Contain "ui $i" }
         $text.Count | Should -Be 9
         @(Receive-ChildProcess $pool.Workers[0].Child 2>&1) | Should -BeNullOrEmpty -Because 'the worker keeps none of it'
+
+        # A call without -Pool: its workers end with it, and their last lines are shown before it returns.
+        foreach ($try in 1..3) {
+            $all = 1..4 | Invoke-ChildProcessPool { [Console]::WriteLine("once $_"); $_ } -ThrottleLimit 2 6>&1
+            @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" } | Sort-Object) |
+                Should -Be @('once 1', 'once 2', 'once 3', 'once 4')
+        }
     }
 
     It 'an item that is an array stays one item' {

@@ -168,7 +168,13 @@ namespace ProcessKit.Commands
             {
                 if (_ownsPool)
                 {
+                    var workers = _pool.Workers.ToList();
                     _pool.Remove(force: aborted);
+                    if (!aborted)
+                    {
+                        // Exited now, so all they wrote to their console is read: the last lines still reach the host.
+                        _run?.RelayConsole(workers);
+                    }
                 }
                 else if (aborted && _run != null)
                 {

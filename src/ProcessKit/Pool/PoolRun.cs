@@ -156,9 +156,9 @@ namespace ProcessKit.Pool
         /// the workers' stdout and stderr. It goes to the host as it comes, as Write-Host's text does (tagged PSHOST), so
         /// it shows as ForEach-Object -Parallel shows it, and a long-lived worker's buffers do not fill with text nobody
         /// reads. A line still being written waits for its end.</summary>
-        private void RelayConsole()
+        internal void RelayConsole(IEnumerable<PoolWorker>? workers = null)
         {
-            foreach (var w in _pool.Workers)
+            foreach (var w in workers ?? _pool.Workers)
             {
                 foreach (var buffer in new[] { w.Child.StandardOutput, w.Child.StandardError })
                 {
