@@ -17,12 +17,16 @@ namespace ProcessKit
         /// <summary>The log level the parent enabled, so a scriptblock child logs its own side at the same level.</summary>
         public const string LogLevelVariable = "PROCESSKIT_LOG_LEVEL";
 
+        /// <summary>The session's environment as it is now, as a child gets it when nothing is added (no overrides, no
+        /// log level handed on).</summary>
+        public static Dictionary<string, string> OfSession() => Build(Environment.GetEnvironmentVariables(), null, null);
+
         /// <summary>The environment a child is started with: <paramref name="environment"/> (null: the session's own),
         /// plus its name and the session's pid, which every child sees whatever it was given.</summary>
         public static Dictionary<string, string> ForChild(IDictionary<string, string>? environment, string name)
         {
             var env = environment is null
-                ? Build(Environment.GetEnvironmentVariables(), null, null)
+                ? OfSession()
                 : new Dictionary<string, string>(environment, OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
             env[NameVariable] = name;
             env[ParentIdVariable] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);

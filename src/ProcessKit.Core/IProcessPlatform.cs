@@ -38,13 +38,11 @@ namespace ProcessKit
         void OnExited(int? exitCode);
 
         /// <summary>The running child was stopped by signal <paramref name="signal"/> (job control) or, when
-        /// <paramref name="suspended"/> is false, continued. Called from the platform's thread, with no lock held.</summary>
+        /// <paramref name="suspended"/> is false, continued. Called from the platform's thread, or from a reader of
+        /// <see cref="ChildProcess.IsSuspended"/> that saw it first (<see cref="IJobControlPeek"/>), with no lock held.</summary>
         void OnSuspended(bool suspended, int signal);
     }
 
-    /// <summary>The OS work of the lifecycle and nothing else: spawn, watch, signal a group, list live groups, and the
-    /// lifeline the core arms for daemons. The rules (when to signal, how long to wait, which children end with a
-    /// session) live in <see cref="ChildSupervisor"/>, which is tested against a fake implementation of this.</summary>
     /// <summary>A platform that can tell, at once and without consuming the notification, whether a child is stopped by
     /// job control now (Unix: waitid with WNOWAIT); the event loop's sweep, which records and logs it, runs only once
     /// a second.</summary>
@@ -55,6 +53,9 @@ namespace ProcessKit
         bool? PeekSuspended(IChildHandle child, out int signal);
     }
 
+    /// <summary>The OS work of the lifecycle and nothing else: spawn, watch, signal a group, list live groups, and the
+    /// lifeline the core arms for daemons. The rules (when to signal, how long to wait, which children end with a
+    /// session) live in <see cref="ChildSupervisor"/>, which is tested against a fake implementation of this.</summary>
     internal interface IProcessPlatform
     {
         /// <summary>Starts the child described by <paramref name="request"/>; it runs, but its exit is not reported and its

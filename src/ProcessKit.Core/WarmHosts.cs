@@ -237,7 +237,7 @@ namespace ProcessKit
                             return h;
                         }
                         // Ready or still starting: one spawned before the session's change is of no use after it.
-                        if (!h.HasExited && !SameStartupEnvironment(h.Environment, session ??= ChildEnvironment.Build(System.Environment.GetEnvironmentVariables(), null, null)))
+                        if (!h.HasExited && !SameStartupEnvironment(h.Environment, session ??= ChildEnvironment.OfSession()))
                         {
                             stale.Add(h);
                             _idle.RemoveAt(i--);
@@ -269,7 +269,7 @@ namespace ProcessKit
 
         private static IReadOnlyDictionary<string, string> TargetEnvironment(SpawnRequest request) =>
             request.Environment as IReadOnlyDictionary<string, string>
-            ?? (request.Environment is null ? ChildEnvironment.Build(System.Environment.GetEnvironmentVariables(), null, null) : new Dictionary<string, string>(request.Environment));
+            ?? (request.Environment is null ? ChildEnvironment.OfSession() : new Dictionary<string, string>(request.Environment));
 
         internal static bool IsStartupVariable(string name) =>
             Array.IndexOf(StartupVariables, name) >= 0 || StartupPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
@@ -346,8 +346,7 @@ namespace ProcessKit
 
         private void SpawnOne(SpawnRequest template)
         {
-            var env = ChildEnvironment.ForChild(
-                ChildEnvironment.Build(System.Environment.GetEnvironmentVariables(), null, null), HostName);
+            var env = ChildEnvironment.ForChild(null, HostName);
             env[HostVariable] = System.Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
             var request = new SpawnRequest(template.FileName, template.Arguments, template.WorkingDirectory)
             {

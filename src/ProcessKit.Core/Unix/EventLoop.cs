@@ -542,20 +542,30 @@ namespace ProcessKit.Unix
         /// <summary>Job control: a child stopped by SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU, or continued, is reported as such
         /// (<see cref="ChildProcess.IsSuspended"/>). waitid with WSTOPPED|WCONTINUED and without WEXITED consumes only
         /// those notifications, never an exit, so the reap below is not disturbed.</summary>
-        private unsafe void ReportStopOrContinue(Watched w)
+        private void ReportStopOrContinue(Watched w)
         {
+            if (StopOrContinue(w.Child.Id, keep: false, out int signal) is bool stopped)
+            {
+                w.Observer.OnSuspended(stopped, signal);
+            }
+        }
+
+        /// <summary>A job-control notification of child <paramref name="pid"/> not taken yet: true, stopped by
+        /// <paramref name="signal"/>; false, continued; null, none. With <paramref name="keep"/> (WNOWAIT) it stays
+        /// there for the sweep to take. The caller makes sure the pid is still its child's (not reaped).</summary>
+        internal static unsafe bool? StopOrContinue(int pid, bool keep, out int signal)
+        {
+            signal = 0;
             byte* info = stackalloc byte[LibC.SiginfoSize];
             new Span<byte>(info, LibC.SiginfoSize).Clear();
-            if (LibC.waitid(LibC.P_PID, w.Child.Id, info, LibC.WSTOPPED | LibC.WCONTINUED | LibC.WNOHANG) != 0 ||
-                *(int*)(info + LibC.SiginfoPidOffset) == 0)
+            int options = LibC.WSTOPPED | LibC.WCONTINUED | LibC.WNOHANG | (keep ? LibC.WNOWAIT : 0);
+            if (LibC.waitid(LibC.P_PID, pid, info, options) != 0 || *(int*)(info + LibC.SiginfoPidOffset) == 0)
             {
-                return;
+                return null;
             }
             int code = *(int*)(info + LibC.SiginfoCodeOffset);
-            if (code == LibC.CLD_STOPPED || code == LibC.CLD_CONTINUED)
-            {
-                w.Observer.OnSuspended(code == LibC.CLD_STOPPED, *(int*)(info + LibC.SiginfoStatusOffset));
-            }
+            signal = *(int*)(info + LibC.SiginfoStatusOffset);
+            return code == LibC.CLD_STOPPED ? true : code == LibC.CLD_CONTINUED ? false : null;
         }
 
         /// <summary>As PID 1, .NET may reap the child first (then its entry in .NET's table holds the code): the exit is

@@ -199,22 +199,10 @@ namespace ProcessKit.Unix
             {
                 return null;
             }
-            byte* info = stackalloc byte[LibC.SiginfoSize];
-            new Span<byte>(info, LibC.SiginfoSize).Clear();
             lock (c.ReapGate) // not reaped: the pid is still this child's
             {
-                if (c.Reaped || LibC.waitid(LibC.P_PID, c.Id, info, LibC.WSTOPPED | LibC.WCONTINUED | LibC.WNOHANG | LibC.WNOWAIT) != 0)
-                {
-                    return null;
-                }
+                return c.Reaped ? null : EventLoop.StopOrContinue(c.Id, keep: true, out signal);
             }
-            if (*(int*)(info + LibC.SiginfoPidOffset) == 0)
-            {
-                return null;
-            }
-            int code = *(int*)(info + LibC.SiginfoCodeOffset);
-            signal = *(int*)(info + LibC.SiginfoStatusOffset);
-            return code == LibC.CLD_STOPPED ? true : code == LibC.CLD_CONTINUED ? false : null;
         }
 
         public bool Signal(IChildHandle child, ChildSignal signal)

@@ -132,24 +132,26 @@ namespace ProcessKit.Pool
         {
             // Events first: a worker that died while idle (killed, or stopped with Get-ChildProcess | Stop-ChildProcess
             // between two calls) is forgotten and replaced before it could be given a batch it never runs.
-            while (_pool.Events.TryTake(out PoolEvent early))
-            {
-                Handle(early);
-            }
+            HandleQueuedEvents();
             Dispatch();
-            bool got = block
-                ? TakeEvent(out PoolEvent ev)
-                : _pool.Events.TryTake(out ev);
-            while (got)
+            if (block && TakeEvent(out PoolEvent ev))
             {
                 Handle(ev);
-                got = _pool.Events.TryTake(out ev);
             }
+            HandleQueuedEvents();
             CheckTimeouts();
             Dispatch();
             RelayConsole();
             WriteReady();
             WriteProgress();
+        }
+
+        private void HandleQueuedEvents()
+        {
+            while (_pool.Events.TryTake(out PoolEvent ev))
+            {
+                Handle(ev);
+            }
         }
 
         /// <summary>What items write past PowerShell's streams — [Console]::Out and ::Error, $host.UI.WriteLine — lands in
@@ -162,7 +164,8 @@ namespace ProcessKit.Pool
             {
                 foreach (var buffer in new[] { w.Child.StandardOutput, w.Child.StandardError })
                 {
-                    while (true)
+                    // Nearly always empty: this runs on every pump, so an empty buffer costs a look, not a read.
+                    while (buffer.MemoryBytes > 0 || buffer.SpilledBytes > 0)
                     {
                         var lines = buffer.Take(OutputBuffer.ReadChunkBytes, includePartial: false, out _, out _);
                         if (lines.Count == 0)

@@ -66,8 +66,7 @@ $__pkCtx = [System.Management.Automation.EngineIntrinsics].GetField('_context', 
 $__pkPropagate = ${__pkCtx}?.GetType().GetProperty('PropagateExceptionsToEnclosingStatementBlock', [System.Reflection.BindingFlags]'Instance,NonPublic,Public')
 if ($__pkPropagate.PropertyType -ne [bool] -or -not $__pkPropagate.CanWrite) { $__pkPropagate = $null }
 $__pkWrap = { param($__pkItem) $_ = $__pkItem; try { if ($__pkPropagate) { $__pkPropagate.SetValue($__pkCtx, $false) }; do { & $__pkBlock $__pkItem @__pkArgs } while ($false) } catch { $_ } }
-# Up to this many records an item's are framed by a loop of dot-sourced calls, above it through one pipeline
-# (a pipeline costs ≈30-50 µs to set up, then less per record).
+# Up to this many records an item's are framed by a loop of dot-sourced calls, above it through one pipeline (below).
 $__pkFewRecords = 8
 while ($true) {
     $__pkRequest = __pkRead
@@ -83,9 +82,10 @@ while ($true) {
     }
     foreach ($__pkEntry in $__pkJob.Items) {
         $__pkFailed = $false
-        # All streams collected first, then framed: several times cheaper per item than a pipeline into
-        # ForEach-Object. @() keeps an array output as one object; a throw becomes the last record (what came before it
-        # is kept).
+        # All streams collected first, then framed: for an item's few records, a loop of dot-sourced calls is several
+        # times cheaper than setting up a pipeline into ForEach-Object (≈30-50 µs); for many, the pipeline is (≈4 against
+        # ≈16-75 µs a record). @() keeps an array output as one object; a throw becomes the last record (what came
+        # before it is kept).
         $__pkOut = @(& $__pkWrap ([System.Management.Automation.PSSerializer]::Deserialize($__pkEntry.Xml)) *>&1)
         if ($__pkOut.Count -le $__pkFewRecords) {
             foreach ($__pkRecord in $__pkOut) {
@@ -93,7 +93,6 @@ while ($true) {
                 . $__pkEmit
             }
         } else {
-            # Many records: one pipeline costs less than a dot-sourced call per record (≈4 against ≈16-75 µs each).
             $__pkOut | ForEach-Object -Process $__pkEmit
         }
         __pkDone $__pkEntry.Id $__pkFailed
